@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	analytics "github.com/codestory/analytics"
+)
+
+const dailyColumns = `day, new_users, active_users, churned_users, stories_created, stories_completed,
+	stories_failed, chapters, audio_ms, api_requests, api_errors, unpriced_calls, anthropic_cost,
+	elevenlabs_cost, s3_cost, payments_cents, refunds_cents`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDaily(sc scanner) (analytics.DailyRow, error) {
+	var r analytics.DailyRow
+	var day, an, el, s3 int64
+	err := sc.Scan(&day, &r.NewUsers, &r.ActiveUsers, &r.ChurnedUsers, &r.StoriesCreated, &r.StoriesCompleted,
+		&r.StoriesFailed, &r.Chapters, &r.AudioMillis, &r.APIRequests, &r.APIErrors, &r.UnpricedCalls,
+		&an, &el, &s3, &r.PaymentsCents, &r.RefundsCents)
+	r.Day, r.AnthropicCost, r.ElevenLabsCost, r.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
+	return r, err
+}
+
+// Daily returns the daily rollup rows inside r.
+func (s *Store) Daily(ctx context.Context, r analytics.Range) ([]analytics.DailyRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+dailyColumns+` FROM daily_metrics WHERE day BETWEEN ? AND ? ORDER BY day`,
+		int64(r.Start), int64(r.End))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.DailyRow
+	for rows.Next() {
+		row, err := scanDaily(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// ActiveUsers counts distinct users active inside r from the span rollup:
+// each user counts on their first active day in r (prev_day < start).
+func (s *Store) ActiveUsers(ctx context.Context, r analytics.Range) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(users), 0) FROM active_spans
+		WHERE day BETWEEN ? AND ? AND prev_day < ?`, int64(r.Start), int64(r.End), int64(r.Start)).Scan(&n)
+	return n, err
+}
+
+// SignupsBefore counts signups on days before d.
+func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(new_users), 0) FROM daily_metrics WHERE day < ?`, int64(d)).Scan(&n)
+	return n, err
+}
+
+// CostRows aggregates the cost rollup inside r.
+func (s *Store) CostRows(ctx context.Context, r analytics.Range) ([]analytics.CostRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT service, model, operation, SUM(calls), SUM(errors), SUM(unpriced_calls),
+		SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), SUM(characters),
+		SUM(bytes_transferred), SUM(requests), SUM(cost)
+		FROM cost_daily WHERE day BETWEEN ? AND ? GROUP BY service, model, operation ORDER BY service, model, operation`,
+		int64(r.Start), int64(r.End))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.CostRow
+	for rows.Next() {
+		var c analytics.CostRow
+		var svc string
+		var cost int64
+		if err := rows.Scan(&svc, &c.Model, &c.Operation, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
+			&c.OutputTokens, &c.CacheWriteTokens, &c.CacheReadTokens, &c.Characters, &c.BytesTransferred,
+			&c.Requests, &cost); err != nil {
+			return nil, err
+		}
+		c.Service, c.Cost = analytics.Service(svc), analytics.Micros(cost)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+var topOrder = map[analytics.SortBy]string{
+	analytics.SortByCost:     "cost DESC",
+	analytics.SortByStories:  "stories DESC",
+	analytics.SortByAPICalls: "api_calls DESC",
+}
+
+// TopUsers returns the users with the most activity inside r.
+func (s *Store) TopUsers(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
+	order, ok := topOrder[by]
+	if !ok {
+		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)
+	}
+	rows, err := s.read.QueryContext(ctx, fmt.Sprintf(`SELECT t.user_id, COALESCE(u.email, ''), t.stories, t.api_calls, t.audio_ms, t.cost
+		FROM (SELECT user_id, SUM(stories_created) AS stories, SUM(api_calls) AS api_calls, SUM(audio_ms) AS audio_ms, SUM(cost) AS cost
+		      FROM user_activity WHERE day BETWEEN ? AND ? GROUP BY user_id
+		      ORDER BY %s, user_id ASC LIMIT ?) t
+		LEFT JOIN users u ON u.user_id = t.user_id
+		ORDER BY %s, t.user_id ASC`, order, order), int64(r.Start), int64(r.End), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.TopUserRow
+	for rows.Next() {
+		var u analytics.TopUserRow
+		var cost int64
+		if err := rows.Scan(&u.UserID, &u.Email, &u.Stories, &u.APICalls, &u.AudioMillis, &cost); err != nil {
+			return nil, err
+		}
+		u.Cost = analytics.Micros(cost)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+)
+
+// rollup describes one derived table: how to fill it from events and how to
+// compare it. {T} in fill is replaced by the target table's name.
+type rollup struct {
+	table string
+	key   string // columns identifying a row, for reports
+	cols  string // columns compared by Verify
+	where string // rows that count (active_spans keeps zero rows after relinking)
+	fill  []string
+}
+
+var rollups = []rollup{
+	{
+		table: "user_activity", key: "user_id, day", cols: "user_id, day, prev_day, stories_created, api_calls, audio_ms, cost",
+		fill: []string{`INSERT INTO {T} (user_id, day, prev_day, stories_created, api_calls, audio_ms, cost)
+			SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), s, a, au, c FROM (
+				SELECT user_id, day, SUM(type = 'story_created') AS s, SUM(type = 'api_call') AS a,
+					SUM(CASE WHEN type = 'story_completed' THEN audio_ms ELSE 0 END) AS au,
+					SUM(CASE WHEN type = 'api_call' THEN cost ELSE 0 END) AS c
+				FROM events WHERE user_id != '' GROUP BY user_id, day)`},
+	},
+	{
+		table: "daily_metrics", key: "day", cols: dailyColumns,
+		fill: []string{`INSERT INTO {T} (` + dailyColumns + `)
+			SELECT day, SUM(type = 'user_signup'), 0, SUM(type = 'user_churned'), SUM(type = 'story_created'),
+				SUM(type = 'story_completed'), SUM(type = 'story_failed'), SUM(chapters), SUM(audio_ms),
+				SUM(type = 'api_call'), SUM(type = 'api_call' AND status = 'error'), SUM(type = 'api_call' AND priced = 0),
+				SUM(CASE WHEN service = 'anthropic' THEN cost ELSE 0 END),
+				SUM(CASE WHEN service = 'elevenlabs' THEN cost ELSE 0 END),
+				SUM(CASE WHEN service = 's3' THEN cost ELSE 0 END),
+				SUM(CASE WHEN type = 'payment' THEN amount_cents ELSE 0 END),
+				SUM(CASE WHEN type = 'refund' THEN amount_cents ELSE 0 END)
+			FROM events GROUP BY day`,
+			`UPDATE {T} SET active_users = (SELECT count(*) FROM {user_activity} ua WHERE ua.day = {T}.day)`},
+	},
+	{
+		table: "active_spans", key: "day, prev_day", cols: "day, prev_day, users", where: "users != 0",
+		fill: []string{`INSERT INTO {T} (day, prev_day, users)
+			SELECT day, COALESCE(prev_day, -1), count(*) FROM {user_activity} GROUP BY 1, 2`},
+	},
+	{
+		table: "cost_daily", key: "day, service, model, operation",
+		cols: `day, service, model, operation, calls, errors, unpriced_calls, input_tokens, output_tokens,
+			cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost`,
+		fill: []string{`INSERT INTO {T} (day, service, model, operation, calls, errors, unpriced_calls, input_tokens,
+				output_tokens, cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost)
+			SELECT day, service, model, operation, count(*), SUM(status = 'error'), SUM(priced = 0), SUM(input_tokens),
+				SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), SUM(characters),
+				SUM(bytes_transferred), SUM(requests), SUM(cost)
+			FROM events WHERE type = 'api_call' GROUP BY day, service, model, operation`},
+	},
+	{
+		table: "users", key: "user_id", cols: "user_id, email, signup_ts",
+		fill: []string{`INSERT INTO {T} (user_id, email, signup_ts)
+			SELECT user_id, email, ts FROM (
+				SELECT user_id, email, ts, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
+				FROM events WHERE type = 'user_signup') WHERE rn = 1`},
+	},
+}
+
+func (r rollup) fillSQL(prefix string) []string {
+	out := make([]string, len(r.fill))
+	for i, f := range r.fill {
+		f = strings.ReplaceAll(f, "{T}", prefix+r.table)
+		out[i] = strings.ReplaceAll(f, "{user_activity}", prefix+"user_activity")
+	}
+	return out
+}
+
+// Rebuild recomputes every rollup from events in one transaction. With a
+// zone other than the stored one, every event's day is recomputed first.
+func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
+	if loc == nil {
+		loc = s.loc
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if loc.String() != s.loc.String() {
+		if err := rebucket(ctx, tx, loc); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'timezone'`, loc.String()); err != nil {
+			return err
+		}
+	}
+	for _, r := range rollups {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+r.table); err != nil {
+			return fmt.Errorf("clear %s: %w", r.table, err)
+		}
+		for _, q := range r.fillSQL("") {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("rebuild %s: %w", r.table, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.loc = loc
+	return nil
+}
+
+// rebucket recomputes events.day in loc, a chunk of rows at a time.
+func rebucket(ctx context.Context, tx *sql.Tx, loc *time.Location) error {
+	var last int64 = -1 << 62
+	type row struct{ rowid, ts int64 }
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT rowid, ts FROM events WHERE rowid > ? ORDER BY rowid LIMIT 10000`, last)
+		if err != nil {
+			return err
+		}
+		var chunk []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.rowid, &r.ts); err != nil {
+				rows.Close()
+				return err
+			}
+			chunk = append(chunk, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(chunk) == 0 {
+			return nil
+		}
+		for _, r := range chunk {
+			day := analytics.DayOf(fromMicros(r.ts), loc)
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET day = ? WHERE rowid = ?`, int64(day), r.rowid); err != nil {
+				return err
+			}
+		}
+		last = chunk[len(chunk)-1].rowid
+	}
+}
+
+// Verify recomputes every rollup into temporary tables and reports each row
+// that differs from the stored one.
+func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	// The write connection keeps the temporary tables and sees a consistent
+	// snapshot inside its transaction.
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var diffs []string
+	for _, r := range rollups {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE fresh_`+r.table+` AS SELECT * FROM `+r.table+` WHERE 0`); err != nil {
+			return nil, fmt.Errorf("verify %s: %w", r.table, err)
+		}
+		for _, q := range r.fillSQL("fresh_") {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("verify %s: %w", r.table, err)
+			}
+		}
+	}
+	for _, r := range rollups {
+		where := ""
+		if r.where != "" {
+			where = " WHERE " + r.where
+		}
+		for _, side := range []struct{ a, b, label string }{
+			{r.table, "fresh_" + r.table, "stored but not in a fresh aggregate"},
+			{"fresh_" + r.table, r.table, "in a fresh aggregate but not stored"},
+		} {
+			q := fmt.Sprintf(`SELECT %s FROM %s%s EXCEPT SELECT %s FROM %s%s LIMIT 20`, r.cols, side.a, where, r.cols, side.b, where)
+			rows, err := tx.QueryContext(ctx, q)
+			if err != nil {
+				return nil, fmt.Errorf("compare %s: %w", r.table, err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				parts := make([]string, len(cols))
+				for i, c := range cols {
+					parts[i] = fmt.Sprintf("%s=%v", c, vals[i])
+				}
+				diffs = append(diffs, fmt.Sprintf("%s row %s: %s", r.table, side.label, strings.Join(parts, " ")))
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return diffs, nil
+}

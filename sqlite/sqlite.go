@@ -1,0 +1,209 @@
+// Package sqlite is the embedded store: one SQLite file (pure Go,
+// modernc.org/sqlite) in WAL mode, with embedded numbered migrations.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options configure Open.
+type Options struct {
+	// Location is the reporting time zone. Nil keeps the zone the database
+	// was built with (UTC for a new one). A zone different from the stored
+	// one is refused unless the database has no events yet: changing it
+	// needs Rebuild.
+	Location *time.Location
+	// Now is the clock (for audit and key timestamps); nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the SQLite implementation of analytics.Store.
+type Store struct {
+	// write has one connection: SQLite has one writer at a time, and one
+	// Go-side queue avoids busy-waiting on the file lock.
+	write *sql.DB
+	read  *sql.DB
+	loc   *time.Location
+	now   func() time.Time
+	path  string
+}
+
+var _ analytics.Store = (*Store)(nil)
+
+func dsn(path string, immediate bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	if immediate {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	write, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(8)
+	s := &Store{write: write, read: read, now: opts.Now, path: path}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.initLocation(ctx, opts.Location); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.write.Close(), s.read.Close())
+}
+
+// Ping checks the database file answers.
+func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+
+// Location is the reporting time zone of the rollups.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Migrate applies every embedded migration not yet recorded, each in its
+// own transaction.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, _ := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := s.applyMigration(ctx, version, base, string(body)); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, version int, name, body string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, name, s.now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) initLocation(ctx context.Context, want *time.Location) error {
+	var stored string
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'timezone'`).Scan(&stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if want == nil {
+			want = time.UTC
+		}
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('timezone', ?)`, want.String()); err != nil {
+			return fmt.Errorf("record time zone: %w", err)
+		}
+		s.loc = want
+		return nil
+	case err != nil:
+		return fmt.Errorf("read time zone: %w", err)
+	}
+	loc, err := time.LoadLocation(stored)
+	if err != nil {
+		return fmt.Errorf("stored time zone %q: %w", stored, err)
+	}
+	s.loc = loc
+	if want == nil || want.String() == stored {
+		return nil
+	}
+	n, err := s.EventCount(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return analytics.Errorf(analytics.KindConflict,
+			"the database's rollups are bucketed in time zone %s, not %s: start with --tz %s, or run `codestory-analytics rebuild --tz %s` to re-bucket them",
+			stored, want, stored, want)
+	}
+	if _, err := s.write.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'timezone'`, want.String()); err != nil {
+		return fmt.Errorf("record time zone: %w", err)
+	}
+	s.loc = want
+	return nil
+}
+
+// EventCount is the number of stored events.
+func (s *Store) EventCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	return n, err
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
