@@ -70,6 +70,7 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -357,7 +358,7 @@ func parseFile(r io.Reader) ([]Entry, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("pricing: empty catalog file (expected {\"entries\": [...]})")
 		}
-		return nil, fmt.Errorf("pricing: catalog file: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return nil, fmt.Errorf("pricing: catalog file: %v", jsonError(err, "the catalog file must be an object {\"entries\": [...]}"))
 	}
 	if dec.More() {
 		return nil, errors.New("pricing: catalog file: trailing data after the JSON object")
@@ -411,7 +412,7 @@ func parseEntry(raw json.RawMessage) (Entry, error) {
 		}
 		_ = json.Unmarshal(raw, &partial)
 		e.Service, e.Model = analytics.Service(partial.Service), partial.Model
-		return e, errors.New(strings.TrimPrefix(err.Error(), "json: "))
+		return e, jsonError(err, "an entry must be a JSON object")
 	}
 	if w.Service != nil {
 		e.Service = analytics.Service(*w.Service)
@@ -481,6 +482,30 @@ func parseEntry(raw json.RawMessage) (Entry, error) {
 		e.Note = *w.Note
 	}
 	return e, nil
+}
+
+// jsonError rewords a decoding error; whole is the message for a value of
+// the wrong type at the top level.
+func jsonError(err error, whole string) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Errorf("%s, got %s", whole, te.Value)
+		}
+		want := te.Type.String()
+		switch te.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Int64:
+			want = "an integer"
+		case reflect.Slice:
+			want = "a list"
+		case reflect.Map:
+			want = "an object"
+		}
+		return fmt.Errorf("field %q must be %s, got %s", te.Field, want, te.Value)
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 }
 
 func checkID(what, s string) error {

@@ -207,3 +207,12 @@ func (s *Store) EventCount(ctx context.Context) (int64, error) {
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// ExecRaw runs a statement on the write connection (tests and maintenance).
+func (s *Store) ExecRaw(ctx context.Context, query string) error {
+	_, err := s.write.ExecContext(ctx, query)
+	return err
+}

@@ -1,0 +1,73 @@
+// TanStack Query hooks, one per API endpoint. Keys include the range so a
+// shared URL and the back button hit the cache instead of the rate limit.
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { getJSON, rangeParams } from "./api";
+import type { DayRange } from "./dateRange";
+import type { AuditPage, CostBreakdown, DashboardMetrics, Session, TopUser, TopUsersSort, UserGrowth } from "./types";
+
+export function useSession(opts: { allowSignedOut?: boolean } = {}) {
+  return useQuery({
+    queryKey: ["session"],
+    queryFn: () => getJSON<Session>("/api/session"),
+    staleTime: Infinity,
+    meta: { allowSignedOut: opts.allowSignedOut ?? false },
+  });
+}
+
+export function useDashboard(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["dashboard", range.start, range.end],
+    queryFn: () => getJSON<DashboardMetrics>("/admin/analytics/dashboard", rangeParams(range)),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useCosts(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["costs", range.start, range.end],
+    queryFn: () => getJSON<CostBreakdown>("/admin/analytics/costs", rangeParams(range)),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useGrowth(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["growth", range.start, range.end],
+    queryFn: () => getJSON<UserGrowth>("/admin/analytics/users/growth", rangeParams(range)),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export const TOP_USERS_LIMIT = 10;
+
+export function useTopUsers(range: DayRange, sortBy: TopUsersSort, enabled: boolean) {
+  return useQuery({
+    queryKey: ["top-users", range.start, range.end, sortBy],
+    queryFn: () =>
+      getJSON<TopUser[]>("/admin/analytics/users/top", { ...rangeParams(range), limit: TOP_USERS_LIMIT, sort_by: sortBy }),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export const AUDIT_PAGE_SIZE = 50;
+
+export function useAudit(filter: { admin: string; action: string }, enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: ["audit", filter.admin, filter.action],
+    queryFn: ({ pageParam }) =>
+      getJSON<AuditPage>("/admin/audit", {
+        admin: filter.admin,
+        action: filter.action,
+        limit: AUDIT_PAGE_SIZE,
+        before: pageParam,
+      }),
+    initialPageParam: null as string | number | null,
+    getNextPageParam: (last) => last.next_before ?? undefined,
+    enabled,
+    staleTime: 10_000,
+  });
+}
