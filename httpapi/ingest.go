@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	analytics "github.com/codestory/analytics"
+)
+
+// HashToken is how bearer credentials are stored: tokens are long random
+// strings, so a plain SHA-256 is enough and lets a look-up use an index.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	token := bearer(r)
+	if token == "" {
+		s.writeError(w, r, analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
+		return
+	}
+	if _, err := s.Store.IngestKeyByHash(r.Context(), HashToken(token)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ndjson := false
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "bad Content-Type %q", ct))
+			return
+		case mt == "application/x-ndjson" || mt == "application/ndjson" || mt == "application/jsonl":
+			ndjson = true
+		case mt == "application/json":
+		default:
+			w.Header().Set("Accept", "application/json, application/x-ndjson")
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "Content-Type must be application/json or application/x-ndjson"})
+			return
+		}
+	}
+	if r.ContentLength > s.MaxBodyBytes {
+		s.writeError(w, r, analytics.Errorf(analytics.KindTooLarge, "body is larger than %d bytes", s.MaxBodyBytes))
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+	raws, err := analytics.RawEvents(body, ndjson)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = analytics.Errorf(analytics.KindTooLarge, "body is larger than %d bytes", s.MaxBodyBytes)
+		} else if analytics.ErrorKind(err) == analytics.KindInternal {
+			err = analytics.Errorf(analytics.KindInvalid, "reading body: %v", err)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Ingester.Ingest(r.Context(), raws)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	checks := map[string]string{"database": "ok"}
+	status := http.StatusOK
+	if err := s.Store.Ping(r.Context()); err != nil {
+		checks["database"] = err.Error()
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
+}

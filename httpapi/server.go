@@ -1,0 +1,51 @@
+// Package httpapi is the HTTP front door: event ingest, the guarded admin
+// analytics endpoints, the dashboard's assets, health and metrics. Handlers
+// are thin adapters: parse, call the guard and a tool, write JSON.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+)
+
+// Deps are everything the server needs; all of it is passed in explicitly.
+type Deps struct {
+	Store    analytics.Store
+	Ingester *analytics.Ingester
+	Tools    *analytics.Tools
+	Log      *slog.Logger
+	Now      func() time.Time
+	// MaxBodyBytes caps a request body to /v1/events (default 32 MiB).
+	MaxBodyBytes int64
+}
+
+// Server is the HTTP handler of codestory-analytics.
+type Server struct {
+	Deps
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// DefaultMaxBodyBytes is the body limit of POST /v1/events.
+const DefaultMaxBodyBytes = 32 << 20
+
+// NewServer builds the handler.
+func NewServer(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
