@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
 	"errors"
 	"mime"
 	"net/http"
@@ -9,13 +8,6 @@ import (
 
 	analytics "github.com/codestory/analytics"
 )
-
-// HashToken is how bearer credentials are stored: tokens are long random
-// strings, so a plain SHA-256 is enough and lets a look-up use an index.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
 
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) string {
@@ -33,8 +25,13 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
 		return
 	}
-	if _, err := s.Store.IngestKeyByHash(r.Context(), HashToken(token)); err != nil {
+	p, err := s.Auth.Bearer(r.Context(), token)
+	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if !p.IsIngest() {
+		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "POST /v1/events needs an ingest key, not an admin token"))
 		return
 	}
 	ndjson := false
@@ -87,6 +84,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ping(r.Context()); err != nil {
 		checks["database"] = err.Error()
 		status = http.StatusServiceUnavailable
+	}
+	for name, check := range s.Ready {
+		checks[name] = "ok"
+		if err := check(r.Context()); err != nil {
+			checks[name] = err.Error()
+			status = http.StatusServiceUnavailable
+		}
 	}
 	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
 }

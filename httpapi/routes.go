@@ -1,10 +1,48 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
 
-// routes registers every endpoint; this is the whole HTTP surface.
+	analytics "github.com/codestory/analytics"
+)
+
+// Route is one endpoint: method, path pattern and handler.
+type Route struct {
+	Method  string
+	Pattern string
+	Handler http.Handler
+}
+
+// Routes is the whole HTTP surface; /openapi.json is tested against it.
+func (s *Server) Routes() []Route {
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	rs := []Route{
+		{"POST", "/v1/events", h(s.handleIngest)},
+		{"GET", "/healthz", h(s.handleHealthz)},
+		{"GET", "/readyz", h(s.handleReadyz)},
+		{"GET", "/openapi.json", h(s.handleOpenAPI)},
+
+		{"POST", "/login", h(s.handleLogin)},
+		{"POST", "/logout", h(s.handleLogout)},
+		{"GET", "/api/session", h(s.handleSession)},
+
+		{"GET", "/admin/analytics/dashboard", rangeTool(s, analytics.ToolDashboardMetrics, s.Tools.DashboardMetrics)},
+		{"GET", "/admin/analytics/costs", rangeTool(s, analytics.ToolCostBreakdown, s.Tools.CostBreakdown)},
+		{"GET", "/admin/analytics/users/growth", rangeTool(s, analytics.ToolUserGrowth, s.Tools.UserGrowth)},
+		{"GET", "/admin/analytics/users/top", h(s.handleTopUsers)},
+		{"GET", "/admin/analytics/export", h(s.handleExport)},
+		{"GET", "/admin/audit", h(s.handleAudit)},
+
+		{"GET", "/admin/analytics", h(s.handleIndex)},
+		{"GET", "/login", h(s.handleIndex)},
+		{"GET", "/static/", h(s.handleStatic)},
+		{"GET", "/{$}", h(s.handleRoot)},
+	}
+	return append(rs, s.Extra...)
+}
+
 func (s *Server) routes() {
-	s.mux.Handle("POST /v1/events", http.HandlerFunc(s.handleIngest))
-	s.mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
-	s.mux.Handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
+	for _, r := range s.Routes() {
+		s.mux.Handle(r.Method+" "+r.Pattern, r.Handler)
+	}
 }

@@ -4,20 +4,38 @@
 package httpapi
 
 import (
+	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/audit"
+	"github.com/codestory/analytics/auth"
+	"github.com/codestory/analytics/guard"
 )
 
 // Deps are everything the server needs; all of it is passed in explicitly.
 type Deps struct {
-	Store    analytics.Store
-	Ingester *analytics.Ingester
-	Tools    *analytics.Tools
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store      analytics.Store
+	Admins     analytics.AdminStore
+	AuditStore analytics.AuditStore
+	Audit      *audit.Log
+	Auth       *auth.Authenticator
+	Guard      *guard.Guard
+	Throttle   *auth.Throttle
+	Ingester   *analytics.Ingester
+	Tools      *analytics.Tools
+	Log        *slog.Logger
+	Now        func() time.Time
+	// Assets is the built dashboard (index.html and static files); nil
+	// serves no dashboard.
+	Assets fs.FS
+	// Ready reports extra dependencies for /readyz (e.g. "redis").
+	Ready map[string]func(ctx context.Context) error
+	// Extra routes added by other front doors (e.g. /mcp, /admin/analytics/ask).
+	Extra []Route
 	// MaxBodyBytes caps a request body to /v1/events (default 32 MiB).
 	MaxBodyBytes int64
 }
@@ -39,6 +57,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Throttle == nil {
+		d.Throttle = auth.NewThrottle(d.Now)
 	}
 	if d.MaxBodyBytes == 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/audit"
+	"github.com/codestory/analytics/auth"
+	"github.com/codestory/analytics/guard"
+	"github.com/codestory/analytics/httpapi"
+	"github.com/codestory/analytics/web"
+)
+
+// fullStore is what the server needs of a database.
+type fullStore interface {
+	analytics.Store
+	analytics.AdminStore
+	analytics.AuditStore
+}
+
+// app is the wired service: one store, one guard, the tools and the doors.
+type app struct {
+	store    fullStore
+	auth     *auth.Authenticator
+	audit    *audit.Log
+	guard    *guard.Guard
+	limiter  guard.Limiter
+	tools    *analytics.Tools
+	ingester *analytics.Ingester
+	log      *slog.Logger
+	ready    map[string]func(context.Context) error
+	closers  []func() error
+}
+
+type appOptions struct {
+	redisURL string
+	log      *slog.Logger
+}
+
+func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
+	s, err := c.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fs, ok := s.(fullStore)
+	if !ok {
+		s.Close()
+		return nil, errors.New("this database engine does not support admin accounts yet")
+	}
+	pricer, err := c.pricer()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}}
+	a.closers = append(a.closers, s.Close)
+	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
+	a.audit = &audit.Log{Store: fs}
+	a.tools = &analytics.Tools{Store: fs}
+	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
+	var stopHooks []guard.HookFunc
+	a.limiter, stopHooks, err = newLimiter(ctx, o.redisURL, a)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.guard = guard.New(guard.Config{Limiter: a.limiter, Audit: a.audit, Location: fs.Location, StopHooks: stopHooks})
+	return a, nil
+}
+
+// newLimiter is replaced when Redis support is built in (redis.go).
+var newLimiter = func(ctx context.Context, url string, a *app) (guard.Limiter, []guard.HookFunc, error) {
+	if url != "" {
+		return nil, nil, errors.New("--redis: this build has no Redis support")
+	}
+	return guard.NewMemory(guard.AnalyticsRate, nil), nil, nil
+}
+
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// extraRoutes are added by other front doors (mcp.go, ask.go).
+var extraRoutes []func(a *app) []httpapi.Route
+
+func (a *app) handler() *httpapi.Server {
+	var assets fs.FS
+	if sub, err := fs.Sub(web.Dist, "dist"); err == nil {
+		assets = sub
+	}
+	d := httpapi.Deps{
+		Store: a.store, Admins: a.store, AuditStore: a.store, Audit: a.audit, Auth: a.auth, Guard: a.guard,
+		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready,
+	}
+	for _, f := range extraRoutes {
+		d.Extra = append(d.Extra, f(a)...)
+	}
+	return httpapi.NewServer(d)
+}
+
+// DemoOwner is the account `serve --demo` creates.
+const DemoOwner = "demo@codestory.local"
+
+// ensureDemoOwner creates the demo owner when the database has no owner.
+func (e env) ensureDemoOwner(ctx context.Context, a *app) error {
+	admins, err := a.store.ListAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	for _, adm := range admins {
+		if adm.Role == analytics.RoleOwner {
+			fmt.Fprintf(e.stdout, "demo: owner %s already exists; log in with its password\n", adm.Email)
+			return nil
+		}
+	}
+	pw := e.getenv("ANALYTICS_DEMO_PASSWORD")
+	if pw == "" {
+		pw = auth.NewSecret("")[:20]
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return fmt.Errorf("ANALYTICS_DEMO_PASSWORD: %w", err)
+	}
+	adm, err := a.store.CreateAdmin(ctx, DemoOwner, analytics.RoleOwner, hash)
+	if err != nil {
+		return err
+	}
+	id := adm.ID
+	if _, err := a.audit.Append(ctx, analytics.AuditEntry{AdminID: &id, AdminEmail: adm.Email, Door: analytics.DoorCLI,
+		Action: "admin_created", Outcome: analytics.OutcomeAllowed, Details: audit.Details(map[string]any{"role": adm.Role, "demo": true})}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "demo: owner login  email: %s  password: %s\n", DemoOwner, pw)
+	return nil
+}
+
+var _ = time.Second

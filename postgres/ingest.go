@@ -1,0 +1,514 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+	"github.com/jackc/pgx/v5"
+)
+
+// maxAttempts bounds how often a transaction that lost a race (40001,
+// 40P01) runs again.
+const maxAttempts = 5
+
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(1+rand.IntN(10*(attempt+1))) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var eventColumns = []string{"id", "type", "ts", "day", "user_id", "service", "operation", "model",
+	"input_tokens", "output_tokens", "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens",
+	"characters", "bytes_transferred", "requests", "status", "explicit_cost", "cost", "priced",
+	"story_id", "chapters", "audio_ms", "amount_cents", "email", "received_at"}
+
+// IngestEvents stores a batch in one transaction, in this order:
+//
+//  1. new-id detection, one statement: the batch's distinct ids go into
+//     event_ids with ON CONFLICT DO NOTHING RETURNING id; only returned ids
+//     are new (an id committed by another replica meanwhile is not returned);
+//  2. COPY of the new events into the partitioned events table;
+//  3. analytics.BuildRollupDelta over the new events, in memory;
+//  4. the rollups: the touched users are locked, their user-days inserted
+//     and relinked (active spans), then one multi-row upsert per rollup table
+//     adds the deltas (x = t.x + excluded.x), never read-modify-write.
+//
+// # Why several replicas cannot corrupt the rollups or deadlock
+//
+// Additive upserts commute, so only the active-span rollup needs care: its
+// prev/next look-ups read a user's other active days, and two transactions
+// adding days of the same user must not both read the chain before the other
+// relinks it. So each transaction first locks every touched user (a row of
+// user_locks, inserted or locked by one INSERT … ON CONFLICT DO UPDATE …
+// WHERE false), and only then reads. The transaction runs at READ COMMITTED
+// on purpose: each later statement takes a fresh snapshot after the lock was
+// granted, and the previous holder's commit is visible before its row lock
+// is released, so the look-ups see every earlier change to the user's days.
+// (REPEATABLE READ would read from a snapshot older than the lock.)
+//
+// Every lock an ingest can wait for is taken in one global order, and every
+// lock is held to commit, so a cycle of waits is impossible: a transaction
+// waiting for lock r holds only locks before r, while the holder of r waits,
+// if at all, for a lock after r.
+//
+//   - event_ids rows, ids ascending (the array is sorted; unnest feeds the
+//     INSERT in array order). A concurrent insert of the same id waits here;
+//   - the events table (ROW EXCLUSIVE, shared by all ingests; only partition
+//     creation and Rebuild conflict, and both run outside any ingest, holding
+//     nothing an ingest waits for);
+//   - user_locks rows, user ids ascending (SortedUserDays' order);
+//   - user_activity rows of the locked users only, so never contended;
+//   - daily_metrics by day, active_spans by (day, prev_day), cost_daily by
+//     key, users by user id: each statement's rows sorted, statements in this
+//     fixed table order.
+//
+// Deadlocks and serialization failures are still retried a few times, with
+// the whole transaction recomputed (a retry may find more ids already
+// stored), in case something outside this order (an operator's SQL) races.
+func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (analytics.IngestCounts, error) {
+	// The first copy of an id in the batch wins, as in SQLite, where the
+	// later copies hit the conflict.
+	byID := make(map[string]*analytics.Event, len(events))
+	ids := make([]string, 0, len(events))
+	ts := make([]time.Time, 0, len(events))
+	for i := range events {
+		e := &events[i]
+		if _, dup := byID[e.ID]; dup {
+			continue
+		}
+		byID[e.ID] = e
+		ids = append(ids, e.ID)
+		ts = append(ts, e.Timestamp)
+	}
+	if len(ids) == 0 {
+		return analytics.IngestCounts{}, nil
+	}
+	if err := s.ensurePartitions(ctx, batchMonths(ts)); err != nil {
+		return analytics.IngestCounts{}, err
+	}
+	slices.Sort(ids)
+	for attempt := 0; ; attempt++ {
+		accepted, err := s.ingestOnce(ctx, ids, byID)
+		if err == nil {
+			return analytics.IngestCounts{Accepted: accepted, Duplicates: len(events) - accepted}, nil
+		}
+		if !retryable(err) || attempt >= maxAttempts-1 {
+			return analytics.IngestCounts{}, err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return analytics.IngestCounts{}, err
+		}
+	}
+}
+
+func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*analytics.Event) (int, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	// One round trip: the new ids, and the zone. Reading the zone after the
+	// INSERT has locked event_ids orders it after any Rebuild, which holds
+	// event_ids exclusively: a replica that missed another's rebuild into a
+	// new zone buckets by the new zone from here on.
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO event_ids (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING id`, ids)
+	b.Queue(`SELECT value FROM meta WHERE key = 'timezone'`)
+	br := tx.SendBatch(ctx, b)
+	rows, _ := br.Query()
+	newIDs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		br.Close()
+		return 0, fmt.Errorf("insert event ids: %w", err)
+	}
+	var zone string
+	if err := br.QueryRow().Scan(&zone); err != nil {
+		br.Close()
+		return 0, fmt.Errorf("read time zone: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return 0, err
+	}
+	loc := s.Location()
+	if zone != loc.String() {
+		if loc, err = time.LoadLocation(zone); err != nil {
+			return 0, fmt.Errorf("stored time zone %q: %w", zone, err)
+		}
+		s.loc.Store(loc)
+	}
+	if len(newIDs) == 0 {
+		return 0, tx.Commit(ctx)
+	}
+
+	fresh := make([]analytics.Event, len(newIDs))
+	for i, id := range newIDs {
+		fresh[i] = *byID[id]
+	}
+	received := s.now().UTC()
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
+		e := &fresh[i]
+		var explicit any
+		if e.ExplicitCost != nil {
+			explicit = int64(*e.ExplicitCost)
+		}
+		return []any{e.ID, string(e.Type), e.Timestamp, int32(analytics.EventDay(e, loc)), e.UserID,
+			string(e.Service), e.Operation, e.Model,
+			e.InputTokens, e.OutputTokens, e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens,
+			e.Characters, e.BytesTransferred, e.Requests, e.Status, explicit, int64(e.Cost), e.Priced,
+			e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received}, nil
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("copy events: %w", err)
+	}
+	if err := applyDelta(ctx, tx, analytics.BuildRollupDelta(fresh, loc)); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return len(fresh), nil
+}
+
+// applyDelta adds a batch's deltas to every rollup inside the ingest
+// transaction: the user-days first (which also yields each day's count of
+// newly active users), then one round trip with one upsert per table.
+func applyDelta(ctx context.Context, tx pgx.Tx, d *analytics.RollupDelta) error {
+	spans := map[analytics.SpanKey]int64{}
+	if len(d.UserDays) > 0 {
+		if err := linkUserDays(ctx, tx, d, spans); err != nil {
+			return err
+		}
+	}
+	b := &pgx.Batch{}
+	var what []string
+	for _, q := range []struct {
+		name   string
+		queued bool
+	}{
+		{"daily metrics", queueDaily(b, d.Daily)},
+		{"active spans", queueSpans(b, spans)},
+		{"cost rollup", queueCosts(b, d.Costs)},
+		{"users", queueSignups(b, d.Signups)},
+	} {
+		if q.queued {
+			what = append(what, q.name)
+		}
+	}
+	if len(what) == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, b)
+	for _, what := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("upsert %s: %w", what, err)
+		}
+	}
+	return br.Close()
+}
+
+// lockUsersSQL locks one user_locks row per user, in array order: a new user
+// is inserted (and so held until commit), a known one is locked by the
+// conflict action, whose WHERE false keeps it from writing a new row version.
+const lockUsersSQL = `INSERT INTO user_locks (user_id) SELECT unnest($1::text[])
+	ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id WHERE false`
+
+const addUserActivitySQL = `UPDATE user_activity ua SET stories_created = ua.stories_created + d.s,
+	api_calls = ua.api_calls + d.a, audio_ms = ua.audio_ms + d.au, cost = ua.cost + d.c
+	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS d(user_id, day, s, a, au, c)
+	WHERE ua.user_id = d.user_id AND ua.day = d.day`
+
+const insertUserActivitySQL = `INSERT INTO user_activity (user_id, day, stories_created, api_calls, audio_ms, cost)
+	SELECT * FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[])
+	ON CONFLICT (user_id, day) DO NOTHING RETURNING user_id, day`
+
+// linkSQL relinks the prev_day chain around a set of just-inserted user-days
+// ($1, $2) in one statement. The rows whose predecessor changes are the new
+// rows themselves and, for each, the user's next day if that one is not new
+// (a late event filled a gap before it). For each it returns the old and the
+// new predecessor, from which the caller derives the active_spans deltas; the
+// data-modifying CTE writes the new links. All CTEs read one snapshot, taken
+// after the new rows were inserted.
+const linkSQL = `WITH n AS (
+	SELECT * FROM unnest($1::text[], $2::int4[]) AS n(user_id, day)
+), cand AS (
+	SELECT n.user_id, n.day, true AS is_new FROM n
+	UNION ALL
+	SELECT nx.user_id, nx.day, false FROM n
+	CROSS JOIN LATERAL (
+		SELECT ua.user_id, ua.day FROM user_activity ua
+		WHERE ua.user_id = n.user_id AND ua.day > n.day ORDER BY ua.day LIMIT 1) nx
+	WHERE NOT EXISTS (SELECT 1 FROM n n2 WHERE n2.user_id = nx.user_id AND n2.day = nx.day)
+), linked AS (
+	SELECT c.user_id, c.day, c.is_new, ua.prev_day AS old_prev,
+		(SELECT p.day FROM user_activity p WHERE p.user_id = c.user_id AND p.day < c.day
+		 ORDER BY p.day DESC LIMIT 1) AS new_prev
+	FROM cand c JOIN user_activity ua ON ua.user_id = c.user_id AND ua.day = c.day
+), relinked AS (
+	UPDATE user_activity ua SET prev_day = l.new_prev FROM linked l
+	WHERE ua.user_id = l.user_id AND ua.day = l.day AND ua.prev_day IS DISTINCT FROM l.new_prev
+)
+SELECT day, is_new, old_prev, new_prev FROM linked`
+
+// linkUserDays locks the batch's users, adds the per-user-day deltas, inserts
+// the new user-days and relinks the prev_day chain around them, collecting
+// the active_spans deltas and each day's newly active users.
+func linkUserDays(ctx context.Context, tx pgx.Tx, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64) error {
+	uds := d.SortedUserDays()
+	var users []string
+	var all, upd userDayArrays
+	for _, ud := range uds {
+		if len(users) == 0 || users[len(users)-1] != ud.UserID {
+			users = append(users, ud.UserID)
+		}
+		delta := d.UserDays[ud]
+		all.add(ud, delta)
+		if delta.Stories != 0 || delta.APICalls != 0 || delta.AudioMillis != 0 || delta.Cost != 0 {
+			upd.add(ud, delta)
+		}
+	}
+	// One round trip: lock, add to the known user-days (a no-op for new
+	// ones), insert the new ones with their whole delta. The UPDATE runs
+	// before the INSERT, so no user-day is counted twice.
+	b := &pgx.Batch{}
+	b.Queue(lockUsersSQL, users)
+	if len(upd.users) > 0 {
+		b.Queue(addUserActivitySQL, upd.args()...)
+	}
+	b.Queue(insertUserActivitySQL, all.args()...)
+	br := tx.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return fmt.Errorf("lock users: %w", err)
+	}
+	if len(upd.users) > 0 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("update user activity: %w", err)
+		}
+	}
+	var newUsers []string
+	var newDays []int32
+	rows, _ := br.Query()
+	var u string
+	var day int32
+	_, err := pgx.ForEachRow(rows, []any{&u, &day}, func() error {
+		newUsers, newDays = append(newUsers, u), append(newDays, day)
+		return nil
+	})
+	if err != nil {
+		br.Close()
+		return fmt.Errorf("insert user activity: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	if len(newUsers) == 0 {
+		return nil
+	}
+
+	rows, _ = tx.Query(ctx, linkSQL, newUsers, newDays)
+	var isNew bool
+	var oldPrev, newPrev *int32
+	_, err = pgx.ForEachRow(rows, []any{&day, &isNew, &oldPrev, &newPrev}, func() error {
+		np := analytics.NoPrevDay
+		if newPrev != nil {
+			np = analytics.Day(*newPrev)
+		}
+		if isNew {
+			spans[analytics.SpanKey{Day: analytics.Day(day), Prev: np}]++
+			d.Daily[analytics.Day(day)].ActiveUsers++
+			return nil
+		}
+		op := analytics.NoPrevDay
+		if oldPrev != nil {
+			op = analytics.Day(*oldPrev)
+		}
+		if op != np {
+			spans[analytics.SpanKey{Day: analytics.Day(day), Prev: op}]--
+			spans[analytics.SpanKey{Day: analytics.Day(day), Prev: np}]++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("link user days: %w", err)
+	}
+	return nil
+}
+
+// userDayArrays holds user-day deltas column-wise, for unnest.
+type userDayArrays struct {
+	users                 []string
+	days                  []int32
+	stories, calls, audio []int64
+	cost                  []int64
+}
+
+func (a *userDayArrays) add(ud analytics.UserDay, d *analytics.UserDayDelta) {
+	a.users = append(a.users, ud.UserID)
+	a.days = append(a.days, int32(ud.Day))
+	a.stories = append(a.stories, d.Stories)
+	a.calls = append(a.calls, d.APICalls)
+	a.audio = append(a.audio, d.AudioMillis)
+	a.cost = append(a.cost, int64(d.Cost))
+}
+
+func (a *userDayArrays) args() []any {
+	return []any{a.users, a.days, a.stories, a.calls, a.audio, a.cost}
+}
+
+// column is a rollup column and its element type for unnest.
+type column struct{ name, typ string }
+
+// additiveUpsert builds a multi-row upsert fed by one array parameter per
+// column: the first keys columns identify a row, the others are added to it.
+// Rows are inserted (and conflicting rows locked) in array order.
+func additiveUpsert(table string, keys int, cols ...column) string {
+	var names, params, sets []string
+	for i, c := range cols {
+		names = append(names, c.name)
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+1, c.typ))
+		if i >= keys {
+			sets = append(sets, fmt.Sprintf("%s = t.%s + excluded.%s", c.name, c.name, c.name))
+		}
+	}
+	return fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) DO UPDATE SET %s",
+		table, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(names[:keys], ", "), strings.Join(sets, ", "))
+}
+
+func int8s(names ...string) []column {
+	out := make([]column, len(names))
+	for i, n := range names {
+		out[i] = column{n, "int8"}
+	}
+	return out
+}
+
+var (
+	upsertDailySQL = additiveUpsert("daily_metrics", 1, append([]column{{"day", "int4"}},
+		int8s("new_users", "active_users", "churned_users", "stories_created", "stories_completed",
+			"stories_failed", "chapters", "audio_ms", "api_requests", "api_errors", "unpriced_calls",
+			"anthropic_cost", "elevenlabs_cost", "s3_cost", "payments_cents", "refunds_cents")...)...)
+	upsertSpansSQL = additiveUpsert("active_spans", 2, column{"day", "int4"}, column{"prev_day", "int4"}, column{"users", "int8"})
+	upsertCostSQL  = additiveUpsert("cost_daily", 4, append([]column{{"day", "int4"}, {"service", "text"}, {"model", "text"}, {"operation", "text"}},
+		int8s("calls", "errors", "unpriced_calls", "input_tokens", "output_tokens", "cache_write_tokens",
+			"cache_read_tokens", "characters", "bytes_transferred", "requests", "cost")...)...)
+)
+
+// upsertUsersSQL keeps the earliest signup per user (the smaller email breaks
+// a tie, byte-wise, like analytics.BuildRollupDelta).
+const upsertUsersSQL = `INSERT INTO users AS t (user_id, email, signup_ts)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+	ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts
+	WHERE excluded.signup_ts < t.signup_ts OR (excluded.signup_ts = t.signup_ts AND excluded.email < t.email)`
+
+func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) bool {
+	if len(daily) == 0 {
+		return false
+	}
+	days := make([]analytics.Day, 0, len(daily))
+	for d := range daily {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	var dayCol []int32
+	cols := make([][]int64, 16)
+	for _, d := range days {
+		r := daily[d]
+		dayCol = append(dayCol, int32(d))
+		for i, v := range []int64{r.NewUsers, r.ActiveUsers, r.ChurnedUsers, r.StoriesCreated, r.StoriesCompleted,
+			r.StoriesFailed, r.Chapters, r.AudioMillis, r.APIRequests, r.APIErrors, r.UnpricedCalls,
+			int64(r.AnthropicCost), int64(r.ElevenLabsCost), int64(r.S3Cost), r.PaymentsCents, r.RefundsCents} {
+			cols[i] = append(cols[i], v)
+		}
+	}
+	args := []any{dayCol}
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	b.Queue(upsertDailySQL, args...)
+	return true
+}
+
+func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) bool {
+	keys := make([]analytics.SpanKey, 0, len(spans))
+	for k, n := range spans {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return false
+	}
+	slices.SortFunc(keys, func(a, b analytics.SpanKey) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Prev, b.Prev))
+	})
+	var days, prevs []int32
+	var users []int64
+	for _, k := range keys {
+		days, prevs, users = append(days, int32(k.Day)), append(prevs, int32(k.Prev)), append(users, spans[k])
+	}
+	b.Queue(upsertSpansSQL, days, prevs, users)
+	return true
+}
+
+func queueCosts(b *pgx.Batch, costs map[analytics.CostKey]*analytics.CostRow) bool {
+	if len(costs) == 0 {
+		return false
+	}
+	keys := make([]analytics.CostKey, 0, len(costs))
+	for k := range costs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b analytics.CostKey) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Service, b.Service),
+			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Operation, b.Operation))
+	})
+	var days []int32
+	var services, models, ops []string
+	cols := make([][]int64, 11)
+	for _, k := range keys {
+		c := costs[k]
+		days, services, models, ops = append(days, int32(k.Day)), append(services, string(k.Service)), append(models, k.Model), append(ops, k.Operation)
+		for i, v := range []int64{c.Calls, c.Errors, c.UnpricedCalls, c.InputTokens, c.OutputTokens, c.CacheWriteTokens,
+			c.CacheReadTokens, c.Characters, c.BytesTransferred, c.Requests, int64(c.Cost)} {
+			cols[i] = append(cols[i], v)
+		}
+	}
+	args := []any{days, services, models, ops}
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	b.Queue(upsertCostSQL, args...)
+	return true
+}
+
+func queueSignups(b *pgx.Batch, signups map[string]analytics.Signup) bool {
+	if len(signups) == 0 {
+		return false
+	}
+	users := make([]string, 0, len(signups))
+	for u := range signups {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	emails := make([]string, len(users))
+	ats := make([]time.Time, len(users))
+	for i, u := range users {
+		emails[i], ats[i] = signups[u].Email, signups[u].At
+	}
+	b.Queue(upsertUsersSQL, users, emails, ats)
+	return true
+}

@@ -1,0 +1,100 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	analytics "github.com/codestory/analytics"
+	"github.com/jackc/pgx/v5"
+)
+
+const dailyColumns = `day, new_users, active_users, churned_users, stories_created, stories_completed,
+	stories_failed, chapters, audio_ms, api_requests, api_errors, unpriced_calls, anthropic_cost,
+	elevenlabs_cost, s3_cost, payments_cents, refunds_cents`
+
+// Daily returns the daily rollup rows inside r.
+func (s *Store) Daily(ctx context.Context, r analytics.Range) ([]analytics.DailyRow, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+dailyColumns+` FROM daily_metrics WHERE day BETWEEN $1 AND $2 ORDER BY day`,
+		int32(r.Start), int32(r.End))
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.DailyRow, error) {
+		var d analytics.DailyRow
+		var day int32
+		var an, el, s3 int64
+		err := row.Scan(&day, &d.NewUsers, &d.ActiveUsers, &d.ChurnedUsers, &d.StoriesCreated, &d.StoriesCompleted,
+			&d.StoriesFailed, &d.Chapters, &d.AudioMillis, &d.APIRequests, &d.APIErrors, &d.UnpricedCalls,
+			&an, &el, &s3, &d.PaymentsCents, &d.RefundsCents)
+		d.Day, d.AnthropicCost, d.ElevenLabsCost, d.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
+		return d, err
+	})
+}
+
+// ActiveUsers counts distinct users active inside r from the span rollup:
+// each user counts on their first active day in r (prev_day < start).
+func (s *Store) ActiveUsers(ctx context.Context, r analytics.Range) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(users), 0)::bigint FROM active_spans
+		WHERE day BETWEEN $1 AND $2 AND prev_day < $1`, int32(r.Start), int32(r.End)).Scan(&n)
+	return n, err
+}
+
+// SignupsBefore counts signups on days before d.
+func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(new_users), 0)::bigint FROM daily_metrics WHERE day < $1`, int32(d)).Scan(&n)
+	return n, err
+}
+
+// CostRows aggregates the cost rollup inside r. The text columns are in the
+// "C" collation, so the order is byte-wise, as in SQLite.
+func (s *Store) CostRows(ctx context.Context, r analytics.Range) ([]analytics.CostRow, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT service, model, operation, sum(calls)::bigint, sum(errors)::bigint,
+		sum(unpriced_calls)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint,
+		sum(cache_write_tokens)::bigint, sum(cache_read_tokens)::bigint, sum(characters)::bigint,
+		sum(bytes_transferred)::bigint, sum(requests)::bigint, sum(cost)::bigint
+		FROM cost_daily WHERE day BETWEEN $1 AND $2
+		GROUP BY service, model, operation ORDER BY service, model, operation`,
+		int32(r.Start), int32(r.End))
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.CostRow, error) {
+		var c analytics.CostRow
+		var svc string
+		var cost int64
+		err := row.Scan(&svc, &c.Model, &c.Operation, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
+			&c.OutputTokens, &c.CacheWriteTokens, &c.CacheReadTokens, &c.Characters, &c.BytesTransferred,
+			&c.Requests, &cost)
+		c.Service, c.Cost = analytics.Service(svc), analytics.Micros(cost)
+		return c, err
+	})
+}
+
+var topOrder = map[analytics.SortBy]string{
+	analytics.SortByCost:     "cost DESC",
+	analytics.SortByStories:  "stories DESC",
+	analytics.SortByAPICalls: "api_calls DESC",
+}
+
+// TopUsers returns the users with the most activity inside r, ties broken by
+// user id (byte-wise: the column is in the "C" collation).
+func (s *Store) TopUsers(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
+	order, ok := topOrder[by]
+	if !ok {
+		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)
+	}
+	var lim any = limit
+	if limit < 0 { // no limit, as SQLite reads LIMIT -1
+		lim = nil
+	}
+	rows, _ := s.pool.Query(ctx, fmt.Sprintf(`SELECT t.user_id, COALESCE(u.email, ''), t.stories, t.api_calls, t.audio_ms, t.cost
+		FROM (SELECT user_id, sum(stories_created)::bigint AS stories, sum(api_calls)::bigint AS api_calls,
+		             sum(audio_ms)::bigint AS audio_ms, sum(cost)::bigint AS cost
+		      FROM user_activity WHERE day BETWEEN $1 AND $2 GROUP BY user_id
+		      ORDER BY %s, user_id ASC LIMIT $3) t
+		LEFT JOIN users u ON u.user_id = t.user_id
+		ORDER BY %s, t.user_id ASC`, order, order), int32(r.Start), int32(r.End), lim)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.TopUserRow, error) {
+		var u analytics.TopUserRow
+		var cost int64
+		err := row.Scan(&u.UserID, &u.Email, &u.Stories, &u.APICalls, &u.AudioMillis, &cost)
+		u.Cost = analytics.Micros(cost)
+		return u, err
+	})
+}

@@ -1,0 +1,182 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// rollup describes one derived table: its compared columns and the query
+// that aggregates it afresh from events (the same columns, in order). Rebuild
+// fills the table from fresh; Verify compares the two.
+type rollup struct {
+	table string
+	cols  string
+	where string // rows that count (active_spans keeps zero rows after relinking)
+	fresh string
+}
+
+// The fresh queries mirror the ingest's deltas (analytics.BuildRollupDelta):
+// a user-day exists for every event with a user, only api_call events carry
+// costs, and so on. Sums are cast back to bigint (sum(bigint) is numeric).
+var rollups = []rollup{
+	{
+		table: "user_activity",
+		cols:  "user_id, day, prev_day, stories_created, api_calls, audio_ms, cost",
+		fresh: `SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), s, a, au, c FROM (
+			SELECT user_id, day,
+				count(*) FILTER (WHERE type = 'story_created') AS s,
+				count(*) FILTER (WHERE type = 'api_call') AS a,
+				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint AS au,
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint AS c
+			FROM events WHERE user_id <> '' GROUP BY user_id, day) g`,
+	},
+	{
+		table: "daily_metrics",
+		cols:  dailyColumns,
+		fresh: `SELECT day,
+				count(*) FILTER (WHERE type = 'user_signup'),
+				count(DISTINCT NULLIF(user_id, '')),
+				count(*) FILTER (WHERE type = 'user_churned'),
+				count(*) FILTER (WHERE type = 'story_created'),
+				count(*) FILTER (WHERE type = 'story_completed'),
+				count(*) FILTER (WHERE type = 'story_failed'),
+				COALESCE(sum(chapters) FILTER (WHERE type = 'story_completed'), 0)::bigint,
+				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint,
+				count(*) FILTER (WHERE type = 'api_call'),
+				count(*) FILTER (WHERE type = 'api_call' AND status = 'error'),
+				count(*) FILTER (WHERE type = 'api_call' AND NOT priced),
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 'anthropic'), 0)::bigint,
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 'elevenlabs'), 0)::bigint,
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 's3'), 0)::bigint,
+				COALESCE(sum(amount_cents) FILTER (WHERE type = 'payment'), 0)::bigint,
+				COALESCE(sum(amount_cents) FILTER (WHERE type = 'refund'), 0)::bigint
+			FROM events GROUP BY day`,
+	},
+	{
+		table: "active_spans",
+		cols:  "day, prev_day, users",
+		where: "users <> 0",
+		fresh: `SELECT day, COALESCE(prev_day, -1), count(*) FROM (
+				SELECT day, LAG(day) OVER (PARTITION BY user_id ORDER BY day) AS prev_day
+				FROM (SELECT DISTINCT user_id, day FROM events WHERE user_id <> '') ud) l
+			GROUP BY 1, 2`,
+	},
+	{
+		table: "cost_daily",
+		cols: `day, service, model, operation, calls, errors, unpriced_calls, input_tokens, output_tokens,
+			cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost`,
+		fresh: `SELECT day, service, model, operation, count(*),
+				count(*) FILTER (WHERE status = 'error'), count(*) FILTER (WHERE NOT priced),
+				sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(cache_write_tokens)::bigint,
+				sum(cache_read_tokens)::bigint, sum(characters)::bigint, sum(bytes_transferred)::bigint,
+				sum(requests)::bigint, sum(cost)::bigint
+			FROM events WHERE type = 'api_call' GROUP BY day, service, model, operation`,
+	},
+	{
+		table: "users",
+		cols:  "user_id, email, signup_ts",
+		fresh: `SELECT DISTINCT ON (user_id) user_id, email, ts FROM events
+			WHERE type = 'user_signup' ORDER BY user_id, ts, email`,
+	},
+}
+
+// Rebuild recomputes every rollup from events in one transaction. With a
+// zone other than the stored one, every event's day is recomputed first, in
+// SQL. Ingests on every replica wait meanwhile (the transaction holds
+// event_ids exclusively, which every ingest writes first); reads go on and
+// see the old rollups until the commit.
+func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
+	if loc == nil {
+		loc = s.Location()
+	}
+	// A zone PostgreSQL does not know would fail half-way; say so up front.
+	if _, err := s.pool.Exec(ctx, `SELECT now() AT TIME ZONE $1`, loc.String()); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "22023" {
+			return analytics.Errorf(analytics.KindInvalid, "time zone %q is unknown to PostgreSQL", loc.String())
+		}
+		return err
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE event_ids IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		stored, err := s.storedZone(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if loc.String() != stored {
+			if _, err := tx.Exec(ctx, `UPDATE events SET day = (ts AT TIME ZONE $1)::date - DATE '1970-01-01'`, loc.String()); err != nil {
+				return fmt.Errorf("re-bucket events: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'timezone'`, loc.String()); err != nil {
+				return err
+			}
+		}
+		for _, r := range rollups {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+r.table); err != nil {
+				return fmt.Errorf("clear %s: %w", r.table, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO `+r.table+` (`+r.cols+`) `+r.fresh); err != nil {
+				return fmt.Errorf("rebuild %s: %w", r.table, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.loc.Store(loc)
+	return nil
+}
+
+// Verify aggregates every rollup afresh and reports each row that differs
+// from the stored one (at most 20 per table and side). It reads one snapshot
+// (REPEATABLE READ), so ingests running meanwhile cannot make it see half a
+// batch.
+func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	var diffs []string
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		for _, r := range rollups {
+			where := ""
+			if r.where != "" {
+				where = " WHERE " + r.where
+			}
+			q := fmt.Sprintf(`WITH stored AS MATERIALIZED (SELECT %s FROM %s%s), fresh AS MATERIALIZED (%s)
+				(SELECT 'stored but not in a fresh aggregate'::text, * FROM (TABLE stored EXCEPT TABLE fresh) a LIMIT 20)
+				UNION ALL
+				(SELECT 'in a fresh aggregate but not stored'::text, * FROM (TABLE fresh EXCEPT TABLE stored) b LIMIT 20)`,
+				r.cols, r.table, where, r.fresh)
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return fmt.Errorf("compare %s: %w", r.table, err)
+			}
+			cols := strings.Split(r.cols, ",")
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				parts := make([]string, len(cols))
+				for i, c := range cols {
+					parts[i] = fmt.Sprintf("%s=%v", strings.TrimSpace(c), vals[i+1])
+				}
+				diffs = append(diffs, fmt.Sprintf("%s row %s: %s", r.table, vals[0], strings.Join(parts, " ")))
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("compare %s: %w", r.table, err)
+			}
+		}
+		return nil
+	})
+	return diffs, err
+}

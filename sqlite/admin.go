@@ -1,0 +1,294 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+)
+
+var _ analytics.AdminStore = (*Store)(nil)
+var _ analytics.AuditStore = (*Store)(nil)
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// CreateAdmin adds an admin.
+func (s *Store) CreateAdmin(ctx context.Context, email string, role analytics.Role, passwordHash string) (analytics.Admin, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	res, err := s.write.ExecContext(ctx, `INSERT INTO admins (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		email, string(role), passwordHash, micros(now))
+	if isUniqueViolation(err) {
+		return analytics.Admin{}, analytics.Errorf(analytics.KindConflict, "an admin with email %s already exists", email)
+	}
+	if err != nil {
+		return analytics.Admin{}, err
+	}
+	id, _ := res.LastInsertId()
+	return analytics.Admin{ID: id, Email: email, Role: role, PasswordHash: passwordHash, CreatedAt: now}, nil
+}
+
+const adminCols = `a.id, a.email, a.role, a.password_hash, a.created_at`
+
+func scanAdmin(sc scanner, extra ...any) (analytics.Admin, error) {
+	var a analytics.Admin
+	var role string
+	var created int64
+	err := sc.Scan(append([]any{&a.ID, &a.Email, &role, &a.PasswordHash, &created}, extra...)...)
+	a.Role, a.CreatedAt = analytics.Role(role), fromMicros(created)
+	return a, err
+}
+
+func (s *Store) adminWhere(ctx context.Context, where string, arg any) (analytics.Admin, error) {
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins a WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, analytics.Errorf(analytics.KindNotFound, "no such admin")
+	}
+	return a, err
+}
+
+// AdminByEmail finds an admin by email, case-insensitively.
+func (s *Store) AdminByEmail(ctx context.Context, email string) (analytics.Admin, error) {
+	return s.adminWhere(ctx, "a.email = ?", email)
+}
+
+// AdminByID finds an admin by id.
+func (s *Store) AdminByID(ctx context.Context, id int64) (analytics.Admin, error) {
+	return s.adminWhere(ctx, "a.id = ?", id)
+}
+
+// ListAdmins lists every admin by id.
+func (s *Store) ListAdmins(ctx context.Context) ([]analytics.Admin, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+adminCols+` FROM admins a ORDER BY a.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.Admin
+	for rows.Next() {
+		a, err := scanAdmin(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CreateToken stores a new API token's hash.
+func (s *Store) CreateToken(ctx context.Context, adminID int64, name string, hash []byte) (analytics.APIToken, error) {
+	a, err := s.AdminByID(ctx, adminID)
+	if err != nil {
+		return analytics.APIToken{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	res, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, hash, created_at) VALUES (?, ?, ?, ?)`,
+		adminID, name, hash, micros(now))
+	if err != nil {
+		return analytics.APIToken{}, err
+	}
+	id, _ := res.LastInsertId()
+	return analytics.APIToken{ID: id, AdminID: adminID, AdminEmail: a.Email, Name: name, CreatedAt: now}, nil
+}
+
+const tokenCols = `t.id, t.admin_id, a.email, t.name, t.created_at, t.revoked_at`
+
+func scanToken(sc scanner) (analytics.APIToken, error) {
+	var t analytics.APIToken
+	var created int64
+	var revoked sql.NullInt64
+	err := sc.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &created, &revoked)
+	t.CreatedAt = fromMicros(created)
+	if revoked.Valid {
+		r := fromMicros(revoked.Int64)
+		t.RevokedAt = &r
+	}
+	return t, err
+}
+
+// AdminByTokenHash resolves an unrevoked token to its admin.
+func (s *Store) AdminByTokenHash(ctx context.Context, hash []byte) (analytics.Admin, analytics.APIToken, error) {
+	var t analytics.APIToken
+	var created int64
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+`, t.id, t.name, t.created_at
+		FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.hash = ? AND t.revoked_at IS NULL`, hash),
+		&t.ID, &t.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, t, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked token")
+	}
+	t.AdminID, t.AdminEmail, t.CreatedAt = a.ID, a.Email, fromMicros(created)
+	return a, t, err
+}
+
+// ListTokens lists tokens (of one admin when adminID != 0).
+func (s *Store) ListTokens(ctx context.Context, adminID int64) ([]analytics.APIToken, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t JOIN admins a ON a.id = t.admin_id
+		WHERE ? = 0 OR t.admin_id = ? ORDER BY t.id`, adminID, adminID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes a live token.
+func (s *Store) RevokeToken(ctx context.Context, id int64) (analytics.APIToken, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(s.now()), id)
+	if err != nil {
+		return analytics.APIToken{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return analytics.APIToken{}, analytics.Errorf(analytics.KindNotFound, "no live token with id %d", id)
+	}
+	return scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.id = ?`, id))
+}
+
+// CreateSession stores a dashboard session by the hash of its cookie.
+func (s *Store) CreateSession(ctx context.Context, hash []byte, se analytics.Session) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (hash, admin_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		hash, se.AdminID, se.CSRFToken, micros(se.CreatedAt), micros(se.ExpiresAt))
+	if err != nil {
+		return err
+	}
+	// Expired sessions are dropped as new ones arrive.
+	_, err = s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, micros(se.CreatedAt))
+	return err
+}
+
+// SessionByHash resolves an unexpired session.
+func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (analytics.Admin, analytics.Session, error) {
+	var se analytics.Session
+	var created, expires int64
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+`, s.csrf_token, s.created_at, s.expires_at
+		FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = ? AND s.expires_at > ?`, hash, micros(now)),
+		&se.CSRFToken, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, se, analytics.Errorf(analytics.KindUnauthenticated, "session expired or unknown; log in again")
+	}
+	se.AdminID, se.CreatedAt, se.ExpiresAt = a.ID, fromMicros(created), fromMicros(expires)
+	return a, se, err
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	return err
+}
+
+// AppendAudit chains and stores an audit entry. SQLite's single writer
+// makes read-last-hash-then-insert atomic inside the transaction.
+func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash func(prev string, e *analytics.AuditEntry) string) (analytics.AuditEntry, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return e, err
+	}
+	defer tx.Rollback()
+	var lastID int64
+	var prev string
+	err = tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return e, err
+	}
+	e.ID = lastID + 1
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	if len(e.Details) == 0 {
+		e.Details = []byte("{}")
+	}
+	e.PrevHash = prev
+	e.Hash = hash(prev, &e)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
+		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash); err != nil {
+		return e, fmt.Errorf("insert audit entry: %w", err)
+	}
+	return e, tx.Commit()
+}
+
+const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash`
+
+func scanAudit(sc scanner) (analytics.AuditEntry, error) {
+	var e analytics.AuditEntry
+	var ts int64
+	var adminID sql.NullInt64
+	var door, details string
+	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash)
+	e.Time, e.Door, e.Details = fromMicros(ts), analytics.Door(door), []byte(details)
+	if adminID.Valid {
+		id := adminID.Int64
+		e.AdminID = &id
+	}
+	return e, err
+}
+
+// ListAudit returns entries matching f, newest first.
+func (s *Store) ListAudit(ctx context.Context, f analytics.AuditFilter) ([]analytics.AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.AdminEmail != "" {
+		where, args = append(where, "admin_email = ? COLLATE NOCASE"), append(args, f.AdminEmail)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "ts >= ?"), append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "ts < ?"), append(args, micros(f.Until))
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	q := `SELECT ` + auditCols + ` FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []analytics.AuditEntry{}
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ScanAudit calls fn for every entry in id order.
+func (s *Store) ScanAudit(ctx context.Context, fn func(analytics.AuditEntry) error) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
