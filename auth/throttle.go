@@ -6,8 +6,8 @@ import (
 )
 
 // Throttle slows failed logins per key (an account, an address): after
-// FreeFailures failures, each further attempt must wait twice as long as the
-// last, up to MaxDelay. A success clears the key. State is per process.
+// FreeFailures failures in a row, the next attempt must wait BaseDelay, and
+// each further failure doubles the wait, up to MaxDelay. A success clears the key. State is per process.
 type Throttle struct {
 	FreeFailures int
 	BaseDelay    time.Duration
@@ -24,8 +24,8 @@ type throttleState struct {
 	last     time.Time
 }
 
-// NewThrottle returns the default login throttle: 5 free failures, then 1s,
-// 2s, 4s… up to 15 minutes.
+// NewThrottle returns the default login throttle: after 5 failures a wait
+// of 1s, then 2s, 4s… up to 15 minutes.
 func NewThrottle(now func() time.Time) *Throttle {
 	return &Throttle{FreeFailures: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Now: now}
 }
@@ -72,7 +72,7 @@ func (t *Throttle) Fail(keys ...string) {
 		}
 		st.failures++
 		st.last = now
-		if over := st.failures - t.FreeFailures; over > 0 {
+		if over := st.failures - t.FreeFailures + 1; over > 0 {
 			d := t.BaseDelay << min(over-1, 30)
 			if d > t.MaxDelay || d <= 0 {
 				d = t.MaxDelay

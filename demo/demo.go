@@ -21,33 +21,37 @@
 //
 // Users are tourists (35%: a story or two in the first days, then gone),
 // casual (50%: a story every few days, slowly fading) or power users (15%:
-// near daily, for months). Activity is higher at weekends. A free user has
-// three free stories; after that a story needs a subscription ($9.99 a
-// month, 80%, or $99 a year), a credit pack ($4.99/5, $9.99/12 or
-// $19.99/30 stories), or the user is turned away and loses interest. About
-// 2% of payments are refunded 6 hours to 10 days later (a refunded
-// subscription ends). Monthly subscriptions renew every 30 days; 6% cancel at
-// renewal. About 1.5% of active users a month send user_churned and are
-// never active again.
+// near daily, for months). Activity is higher at weekends. A new user has
+// one free story; after that a story needs a subscription ($9.99 a month,
+// 80%, or $99 a year; either includes 8 stories every 30 days) or a credit
+// pack ($4.99 for 3, $9.99 for 7 or $19.99 for 16 stories); a free user who
+// buys neither is turned away and loses interest. About 2% of payments are
+// refunded 6 hours to 10 days later (a refunded subscription ends). Monthly
+// subscriptions renew every 30 days; 6% cancel at renewal. About 1.5% of
+// active users a month send user_churned and are never active again. With
+// the default options about a quarter of the users pay at some point and
+// revenue exceeds the priced API cost by some 15–20%.
 //
 // A story is story_created, then an anthropic "outline" call, then for each
-// of its 2 to 8 chapters an anthropic "chapter" call, an elevenlabs
-// "text_to_speech" call and an s3 "put_object" of the MP3 (128 kbps), then
-// story_completed (chapters, audio_seconds). About 70% of completed stories
-// are listened to at once, chapter by chapter at listening pace (s3
-// "get_object" per chapter); users replay older stories on later days.
+// of its 2 to 8 chapters (mostly 2 to 4) an anthropic "chapter" call, an
+// elevenlabs "text_to_speech" call and an s3 "put_object" of the MP3
+// (128 kbps), then story_completed (chapters, audio_seconds). About 70% of
+// completed stories are listened to at once, chapter by chapter at
+// listening pace (s3 "get_object" per chapter); users replay older stories
+// on later days.
 //
 // Claude: mostly claude-sonnet-4-5-20250929, some claude-haiku-4-5 (more for
 // free users) and claude-opus-4-5 (paying users). 1.5% of stories belong to
 // an experiment on "claude-experimental-x", a model no catalog prices (about
-// 0.5% of all calls). Inputs of 1–8k tokens, outputs of 1–4k; prompt caching
-// (the system prompt is written to the cache by the outline call and read by
-// the chapter calls, rewritten when the 5-minute cache has expired; some
-// stories use the 1-hour cache) rolls out over the period, from 15% of
-// stories to 85%. About 0.4% of Sonnet chapter calls carry a long reference
-// text and exceed 200k input tokens. ElevenLabs: mostly
-// eleven_multilingual_v2, some eleven_flash_v2_5 (more for free users), 4 to
-// 6 characters per output token; audio lasts one second per 15 characters.
+// 0.4% of all calls). Prompts of 1–8k input tokens; chapters of 1–4k output
+// tokens (outlines 0.5–1.6k). Prompt caching (the outline call writes the
+// system prompt to the cache, the chapter calls read it, or write it again
+// when the 5-minute cache has expired; some stories use the 1-hour cache)
+// rolls out over the period, from 15% of stories to 85%. About 0.4% of
+// Sonnet chapter calls carry a long reference text and exceed 200k input
+// tokens. ElevenLabs: mostly eleven_multilingual_v2, some eleven_flash_v2_5
+// (more for free users), 4 to 6 characters per output token; audio lasts one
+// second per 15 characters.
 //
 // Failures: about 1% of calls fail once (status "error", no usage) and are
 // retried successfully; 3% of stories hit a step that fails three times in

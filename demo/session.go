@@ -336,7 +336,7 @@ func (g *gen) stepCall(s *session) {
 			s.lastCache = s.t
 		}
 		if s.model == modelSonnet && r.chance(longContextPerCall) {
-			e.InputTokens += r.ibetween(185_000, 380_000) // a long reference text
+			e.InputTokens += r.ibetween(200_000, 360_000) // a long reference text
 		}
 		s.phase = phTTS
 	case phTTS:

@@ -32,6 +32,12 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// Principal resolves the caller of r as every door does (for routes added
+// through Deps.Extra).
+func (s *Server) Principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
+	return s.principal(r)
+}
+
 // principal resolves the caller: a bearer credential, else the session
 // cookie. For a cookie on a state-changing request the CSRF header must
 // match the session's token.

@@ -147,3 +147,8 @@ func (e env) ensureDemoOwner(ctx context.Context, a *app) error {
 }
 
 var _ = time.Second
+
+// handlerRoutesForTest lists the routes of a server wired like production.
+func (a *app) handlerRoutesForTest() []httpapi.Route {
+	return httpapi.NewServer(httpapi.Deps{Tools: &analytics.Tools{}, Guard: guard.New(guard.Config{})}).Routes()
+}

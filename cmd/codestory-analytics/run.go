@@ -124,20 +124,30 @@ func (e env) flags(name string, c *common) *flag.FlagSet {
 	return fs
 }
 
+// parse parses flags and exactly `positional` arguments, which may stand
+// before, between or after the flags.
 func parse(fs *flag.FlagSet, args []string, positional int) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
 		}
-		return nil, usageError{err.Error()}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() != positional {
+	if len(pos) != positional {
 		if positional == 0 {
-			return nil, usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+			return nil, usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), pos[0])}
 		}
-		return nil, usageError{fmt.Sprintf("%s: expected %d argument(s), got %d", fs.Name(), positional, fs.NArg())}
+		return nil, usageError{fmt.Sprintf("%s: expected %d argument(s), got %d", fs.Name(), positional, len(pos))}
 	}
-	return fs.Args(), nil
+	return pos, nil
 }
 
 func (c common) location() (*time.Location, error) {

@@ -1,0 +1,14 @@
+package main
+
+import (
+	"net/url"
+	"testing"
+)
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
