@@ -232,6 +232,9 @@ func bestEffortID(raw []byte) string {
 func describeJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Errorf("an event must be a JSON object, got %s", te.Value)
+		}
 		field := te.Field
 		if i := strings.LastIndex(field, "."); i >= 0 && !strings.HasPrefix(field, "cache_creation") {
 			field = field[i+1:]

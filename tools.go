@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -587,15 +588,15 @@ func EscapeCSVCell(s string) string {
 	}
 	switch s[0] {
 	case '=', '+', '-', '@', '\t', '\r':
-		if s[0] == '-' {
-			if _, err := ParseScaled(s, 18); err == nil {
-				return s
-			}
+		if s[0] == '-' && plainNegative.MatchString(s) {
+			return s
 		}
 		return "'" + s
 	}
 	return s
 }
+
+var plainNegative = regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?$`)
 
 // ExportAnalytics implements export_analytics as a tool result (MCP, agent).
 func (t *Tools) ExportAnalytics(ctx context.Context, in ExportInput) (*Export, error) {
