@@ -28,11 +28,6 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-var eventColumns = []string{"id", "type", "ts", "day", "user_id", "service", "operation", "model",
-	"input_tokens", "output_tokens", "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens",
-	"characters", "bytes_transferred", "requests", "status", "explicit_cost", "cost", "priced",
-	"story_id", "chapters", "audio_ms", "amount_cents", "email", "received_at"}
-
 // IngestEvents stores a batch in one transaction, in this order:
 //
 //  1. new-id detection, one statement: the batch's distinct ids go into
@@ -156,20 +151,7 @@ func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*a
 	for i, id := range newIDs {
 		fresh[i] = *byID[id]
 	}
-	received := s.now().UTC()
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
-		e := &fresh[i]
-		var explicit any
-		if e.ExplicitCost != nil {
-			explicit = int64(*e.ExplicitCost)
-		}
-		return []any{e.ID, string(e.Type), e.Timestamp, int32(analytics.EventDay(e, loc)), e.UserID,
-			string(e.Service), e.Operation, e.Model,
-			e.InputTokens, e.OutputTokens, e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens,
-			e.Characters, e.BytesTransferred, e.Requests, e.Status, explicit, int64(e.Cost), e.Priced,
-			e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received}, nil
-	}))
-	if err != nil {
+	if err := copyEvents(ctx, tx, fresh, loc, s.now().UTC()); err != nil {
 		return 0, fmt.Errorf("copy events: %w", err)
 	}
 	if err := applyDelta(ctx, tx, analytics.BuildRollupDelta(fresh, loc)); err != nil {
@@ -225,21 +207,42 @@ func applyDelta(ctx context.Context, tx pgx.Tx, d *analytics.RollupDelta) error 
 const lockUsersSQL = `INSERT INTO user_locks (user_id) SELECT unnest($1::text[])
 	ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id WHERE false`
 
-const addUserActivitySQL = `UPDATE user_activity ua SET stories_created = ua.stories_created + d.s,
-	api_calls = ua.api_calls + d.a, audio_ms = ua.audio_ms + d.au, cost = ua.cost + d.c
-	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS d(user_id, day, s, a, au, c)
-	WHERE ua.user_id = d.user_id AND ua.day = d.day`
+// Every statement below reaches rows through a primary key, one probe per
+// array element (ON CONFLICT arbiters, scalar subqueries and LATERAL with
+// LIMIT), never through a join or an EXISTS that the planner could turn into
+// a hash over the whole table: with unnest's poor row estimates, UPDATE …
+// FROM unnest(…) and EXISTS (…) both do that once user_activity has fresh
+// statistics, and the cost then grows with the table instead of the batch.
 
-const insertUserActivitySQL = `INSERT INTO user_activity (user_id, day, stories_created, api_calls, audio_ms, cost)
-	SELECT * FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[])
-	ON CONFLICT (user_id, day) DO NOTHING RETURNING user_id, day`
+// unlinked is the prev_day of a user-day inserted by the running
+// transaction until linkSQL, later in the same transaction, links it: it
+// tells the upsert's inserted rows from its updated ones, and no other
+// transaction ever sees it (nor could Verify miss it).
+const unlinked = -2
+
+// addUserDaysSQL adds the batch's per-user-day deltas (sorted by user and
+// day) and returns the user-days it inserted. A row that exists and gains
+// nothing (a signup, a payment) is locked but not written.
+var addUserDaysSQL = fmt.Sprintf(`WITH added AS (
+	INSERT INTO user_activity AS ua (user_id, day, prev_day, stories_created, api_calls, audio_ms, cost)
+	SELECT user_id, day, %[1]d, s, a, au, c
+	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS d(user_id, day, s, a, au, c)
+	ON CONFLICT (user_id, day) DO UPDATE SET stories_created = ua.stories_created + excluded.stories_created,
+		api_calls = ua.api_calls + excluded.api_calls, audio_ms = ua.audio_ms + excluded.audio_ms,
+		cost = ua.cost + excluded.cost
+	WHERE (excluded.stories_created, excluded.api_calls, excluded.audio_ms, excluded.cost) <> (0, 0, 0, 0)
+	RETURNING ua.user_id, ua.day, ua.prev_day
+)
+SELECT user_id, day FROM added WHERE prev_day = %[1]d ORDER BY user_id, day`, unlinked)
 
 // linkSQL relinks the prev_day chain around a set of just-inserted user-days
-// ($1, $2) in one statement. The rows whose predecessor changes are the new
-// rows themselves and, for each, the user's next day if that one is not new
-// (a late event filled a gap before it). For each it returns the old and the
-// new predecessor, from which the caller derives the active_spans deltas; the
-// data-modifying CTE writes the new links. All CTEs read one snapshot, taken
+// ($1, $2, sorted) in one statement. The rows whose predecessor changes are
+// the new rows themselves and, for each, the user's next day if that one is
+// not new (a late event filled a gap before it). For each it returns the old
+// and the new predecessor, from which the caller derives the active_spans
+// deltas; the data-modifying CTE writes the changed links (an upsert whose
+// rows all exist: a keyed bulk update through the primary key), which also
+// replaces the new rows' unlinked marker. All CTEs read one snapshot, taken
 // after the new rows were inserted.
 const linkSQL = `WITH n AS (
 	SELECT * FROM unnest($1::text[], $2::int4[]) AS n(user_id, day)
@@ -251,14 +254,16 @@ const linkSQL = `WITH n AS (
 		SELECT ua.user_id, ua.day FROM user_activity ua
 		WHERE ua.user_id = n.user_id AND ua.day > n.day ORDER BY ua.day LIMIT 1) nx
 	WHERE NOT EXISTS (SELECT 1 FROM n n2 WHERE n2.user_id = nx.user_id AND n2.day = nx.day)
-), linked AS (
-	SELECT c.user_id, c.day, c.is_new, ua.prev_day AS old_prev,
+), linked AS MATERIALIZED (
+	SELECT c.user_id, c.day, c.is_new,
+		(SELECT ua.prev_day FROM user_activity ua WHERE ua.user_id = c.user_id AND ua.day = c.day LIMIT 1) AS old_prev,
 		(SELECT p.day FROM user_activity p WHERE p.user_id = c.user_id AND p.day < c.day
 		 ORDER BY p.day DESC LIMIT 1) AS new_prev
-	FROM cand c JOIN user_activity ua ON ua.user_id = c.user_id AND ua.day = c.day
+	FROM cand c
 ), relinked AS (
-	UPDATE user_activity ua SET prev_day = l.new_prev FROM linked l
-	WHERE ua.user_id = l.user_id AND ua.day = l.day AND ua.prev_day IS DISTINCT FROM l.new_prev
+	INSERT INTO user_activity AS ua (user_id, day, prev_day)
+	SELECT user_id, day, new_prev FROM linked WHERE old_prev IS DISTINCT FROM new_prev ORDER BY user_id, day
+	ON CONFLICT (user_id, day) DO UPDATE SET prev_day = excluded.prev_day
 )
 SELECT day, is_new, old_prev, new_prev FROM linked`
 
@@ -266,38 +271,23 @@ SELECT day, is_new, old_prev, new_prev FROM linked`
 // the new user-days and relinks the prev_day chain around them, collecting
 // the active_spans deltas and each day's newly active users.
 func linkUserDays(ctx context.Context, tx pgx.Tx, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64) error {
-	uds := d.SortedUserDays()
 	var users []string
-	var all, upd userDayArrays
-	for _, ud := range uds {
+	var all userDayArrays
+	for _, ud := range d.SortedUserDays() {
 		if len(users) == 0 || users[len(users)-1] != ud.UserID {
 			users = append(users, ud.UserID)
 		}
-		delta := d.UserDays[ud]
-		all.add(ud, delta)
-		if delta.Stories != 0 || delta.APICalls != 0 || delta.AudioMillis != 0 || delta.Cost != 0 {
-			upd.add(ud, delta)
-		}
+		all.add(ud, d.UserDays[ud])
 	}
-	// One round trip: lock, add to the known user-days (a no-op for new
-	// ones), insert the new ones with their whole delta. The UPDATE runs
-	// before the INSERT, so no user-day is counted twice.
+	// One round trip: lock the users, then add to their days. The upsert's
+	// snapshot is taken after the locks were granted.
 	b := &pgx.Batch{}
 	b.Queue(lockUsersSQL, users)
-	if len(upd.users) > 0 {
-		b.Queue(addUserActivitySQL, upd.args()...)
-	}
-	b.Queue(insertUserActivitySQL, all.args()...)
+	b.Queue(addUserDaysSQL, all.args()...)
 	br := tx.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return fmt.Errorf("lock users: %w", err)
-	}
-	if len(upd.users) > 0 {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("update user activity: %w", err)
-		}
 	}
 	var newUsers []string
 	var newDays []int32
@@ -310,7 +300,7 @@ func linkUserDays(ctx context.Context, tx pgx.Tx, d *analytics.RollupDelta, span
 	})
 	if err != nil {
 		br.Close()
-		return fmt.Errorf("insert user activity: %w", err)
+		return fmt.Errorf("add user activity: %w", err)
 	}
 	if err := br.Close(); err != nil {
 		return err

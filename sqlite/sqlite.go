@@ -44,6 +44,8 @@ type Store struct {
 	loc   *time.Location
 	now   func() time.Time
 	path  string
+
+	stmts *stmts
 }
 
 var _ analytics.Store = (*Store)(nil)
@@ -90,11 +92,25 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Prepared before any transaction: the write pool has one connection,
+	// which a transaction holds.
+	if s.stmts, err = s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if st := s.stmts; st != nil {
+		for _, p := range []*sql.Stmt{st.insertEvent, st.insertUserDay, st.prevDay, st.nextDay, st.setPrev,
+			st.addUserDay, st.addSpan, st.addDaily, st.addCost, st.upsertUser} {
+			if p != nil {
+				p.Close()
+			}
+		}
+	}
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 

@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// stmts are the ingest path's statements, prepared once on the write
+// connection: preparing them per call cost more than running them.
+type stmts struct {
+	insertEvent, insertUserDay, prevDay, nextDay, setPrev, addUserDay, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) (*stmts, error) {
+	st := &stmts{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.insertEvent, insertEventSQL},
+		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`},
+		{&st.prevDay, `SELECT day FROM user_activity WHERE user_id = ? AND day < ? ORDER BY day DESC LIMIT 1`},
+		{&st.nextDay, `SELECT day FROM user_activity WHERE user_id = ? AND day > ? ORDER BY day ASC LIMIT 1`},
+		{&st.setPrev, `UPDATE user_activity SET prev_day = ? WHERE user_id = ? AND day = ?`},
+		{&st.addUserDay, `UPDATE user_activity SET stories_created = stories_created + ?,
+			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
+		{&st.addSpan, `INSERT INTO active_spans (day, prev_day, users) VALUES (?, ?, ?)
+			ON CONFLICT (day, prev_day) DO UPDATE SET users = users + excluded.users`},
+		{&st.addDaily, addDailySQL},
+		{&st.addCost, addCostSQL},
+		{&st.upsertUser, `INSERT INTO users (user_id, email, signup_ts) VALUES (?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts
+			WHERE excluded.signup_ts < users.signup_ts
+				OR (excluded.signup_ts = users.signup_ts AND excluded.email < users.email)`},
+	} {
+		stmt, err := s.write.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = stmt
+	}
+	return st, nil
+}
+
+// txStmts binds the prepared statements to a transaction.
+type txStmts struct {
+	tx *sql.Tx
+	st *stmts
+}
+
+func (t txStmts) exec(ctx context.Context, stmt *sql.Stmt, args ...any) (sql.Result, error) {
+	return t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+}
+
+func (t txStmts) queryRow(ctx context.Context, stmt *sql.Stmt, args ...any) *sql.Row {
+	return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+}
