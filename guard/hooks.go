@@ -16,6 +16,9 @@ type Config struct {
 	Audit    *audit.Log
 	Now      func() time.Time
 	Location func() *time.Location // the reporting zone, for default dates
+	// PostHooks run after the audit hook for every tool (e.g. recording
+	// session state in Redis).
+	PostHooks []HookFunc
 	// StopHooks run when a session ends, after the guard's own clean-up
 	// (e.g. deleting the session's keys in Redis).
 	StopHooks []HookFunc
@@ -65,7 +68,7 @@ func New(c Config) *Guard {
 			Matcher: ToolPrefix + ".*",
 			Hooks:   []HookFunc{h.authenticate, h.authorize, h.rateLimit, h.validate},
 		}},
-		PostToolUse: []*HookMatcher{{Matcher: "*", Hooks: []HookFunc{h.auditCall}}},
+		PostToolUse: []*HookMatcher{{Matcher: "*", Hooks: append([]HookFunc{h.auditCall}, c.PostHooks...)}},
 		Stop:        []*HookMatcher{{Matcher: "*", Hooks: c.StopHooks}},
 	}
 	g.Audit = h.auditDenial

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/metrics"
 )
 
 // bearer returns the token of an "Authorization: Bearer" header.
@@ -20,6 +23,23 @@ func bearer(r *http.Request) string {
 }
 
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() { s.Metrics.IngestRequests.WithLabelValues(strconv.Itoa(rec.status)).Inc() }()
+	s.ingest(rec, r)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	token := bearer(r)
 	if token == "" {
 		s.writeError(w, r, analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
@@ -66,10 +86,19 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	start := time.Now()
 	res, err := s.Ingester.Ingest(r.Context(), raws)
 	if err != nil {
+		s.Metrics.IngestBatch.WithLabelValues("error").Observe(time.Since(start).Seconds())
 		s.writeError(w, r, err)
 		return
+	}
+	s.Metrics.IngestBatch.WithLabelValues("ok").Observe(time.Since(start).Seconds())
+	s.Metrics.IngestEvents.WithLabelValues("accepted").Add(float64(res.Accepted))
+	s.Metrics.IngestEvents.WithLabelValues("duplicate").Add(float64(res.Duplicates))
+	s.Metrics.IngestEvents.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+	for _, rj := range res.Rejected {
+		s.Metrics.IngestRejected.WithLabelValues(metrics.Reason(rj.Error)).Inc()
 	}
 	writeJSON(w, http.StatusOK, res)
 }

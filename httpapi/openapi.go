@@ -39,9 +39,9 @@ var openAPIOps = map[string]map[string]any{
 			param("since", "string", "RFC 3339, inclusive"), param("until", "string", "RFC 3339, exclusive"),
 			param("limit", "integer", "1 to 500, default 50"), param("before", "integer", "entry id, for the next page")),
 		resp("200", "AuditPage"), errs("400", "401", "403")),
-	"POST /mcp":   op("MCP (Streamable HTTP)", "mcp", "The MCP server \"analytics\" for AI agents; bearer admin token or ingest key.", resp("200", ""), errs("401")),
-	"GET /mcp":    op("MCP (Streamable HTTP) event stream", "mcp", "", resp("200", ""), errs("401")),
-	"DELETE /mcp": op("MCP: end session", "mcp", "Runs the guard's Stop hook for the session.", resp("200", ""), errs("401")),
+	"POST /mcp":            op("MCP (Streamable HTTP)", "mcp", "The MCP server \"analytics\" for AI agents; bearer admin token or ingest key.", resp("200", ""), errs("401")),
+	"GET /mcp":             op("MCP (Streamable HTTP) event stream", "mcp", "", resp("200", ""), errs("401")),
+	"DELETE /mcp":          op("MCP: end session", "mcp", "Runs the guard's Stop hook for the session.", resp("200", ""), errs("401")),
 	"GET /admin/analytics": op("Dashboard", "dashboard", "The React dashboard (HTML).", resp("200", "")),
 	"GET /login":           op("Login page", "dashboard", "", resp("200", "")),
 	"GET /static/":         op("Dashboard assets", "dashboard", "", resp("200", "")),
@@ -61,7 +61,9 @@ func op(summary, tag, desc string, opts ...opt) map[string]any {
 	return m
 }
 
-func ref(schema string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + schema} }
+func ref(schema string) map[string]any {
+	return map[string]any{"$ref": "#/components/schemas/" + schema}
+}
 
 func resp(code, schema string) opt {
 	return func(m map[string]any) {
@@ -115,7 +117,9 @@ func atoi(s string) int {
 	return n
 }
 
-func obj(props map[string]any) map[string]any { return map[string]any{"type": "object", "properties": props} }
+func obj(props map[string]any) map[string]any {
+	return map[string]any{"type": "object", "properties": props}
+}
 
 var (
 	tInt  = map[string]any{"type": "integer"}
@@ -144,7 +148,7 @@ var openAPISchemas = map[string]any{
 		"period": ref("Period"),
 	}),
 	"CostBreakdown": obj(map[string]any{"breakdown": map[string]any{"type": "object"},
-		"daily": arr(obj(map[string]any{"date": tDate, "anthropic": tNum, "elevenlabs": tNum, "s3": tNum})),
+		"daily":    arr(obj(map[string]any{"date": tDate, "anthropic": tNum, "elevenlabs": tNum, "s3": tNum})),
 		"by_model": arr(map[string]any{"type": "object"}), "by_operation": arr(map[string]any{"type": "object"}),
 		"unpriced_calls": tInt, "period": ref("Period")}),
 	"UserGrowth": obj(map[string]any{"daily": arr(obj(map[string]any{"date": tDate, "new_users": tInt, "total_users": tInt, "active_users": tInt, "churned": tInt})),

@@ -21,6 +21,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/healthz", h(s.handleHealthz)},
 		{"GET", "/readyz", h(s.handleReadyz)},
 		{"GET", "/openapi.json", h(s.handleOpenAPI)},
+		{"GET", "/metrics", s.Metrics.Handler()},
 
 		{"POST", "/login", h(s.handleLogin)},
 		{"POST", "/logout", h(s.handleLogout)},

@@ -14,6 +14,7 @@ import (
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
+	"github.com/codestory/analytics/metrics"
 )
 
 // Deps are everything the server needs; all of it is passed in explicitly.
@@ -27,6 +28,7 @@ type Deps struct {
 	Throttle   *auth.Throttle
 	Ingester   *analytics.Ingester
 	Tools      *analytics.Tools
+	Metrics    *metrics.Metrics
 	Log        *slog.Logger
 	Now        func() time.Time
 	// Assets is the built dashboard (index.html and static files); nil
@@ -57,6 +59,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
 	}
 	if d.Throttle == nil {
 		d.Throttle = auth.NewThrottle(d.Now)

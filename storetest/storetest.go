@@ -47,7 +47,9 @@ var T0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // Day0 is T0 as a Day.
 var Day0 = analytics.DayOf(T0, time.UTC)
 
-func at(day int, hour int) time.Time { return T0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+func at(day int, hour int) time.Time {
+	return T0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+}
 
 // Call makes a priced api_call event.
 func Call(id, user string, ts time.Time, svc analytics.Service, model, op string, cost analytics.Micros) analytics.Event {

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"time"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
 	"github.com/codestory/analytics/httpapi"
+	"github.com/codestory/analytics/metrics"
+	"github.com/codestory/analytics/redis"
 	"github.com/codestory/analytics/web"
 )
 
@@ -33,13 +34,15 @@ type app struct {
 	tools    *analytics.Tools
 	ingester *analytics.Ingester
 	log      *slog.Logger
+	metrics  *metrics.Metrics
 	ready    map[string]func(context.Context) error
 	closers  []func() error
 }
 
 type appOptions struct {
-	redisURL string
-	log      *slog.Logger
+	redisURL    string
+	redisPrefix string // keeps tests apart on one Redis
+	log         *slog.Logger
 }
 
 func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -60,28 +63,40 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}}
+	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New()}
 	a.closers = append(a.closers, s.Close)
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
 	a.audit = &audit.Log{Store: fs}
 	a.tools = &analytics.Tools{Store: fs}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
-	var stopHooks []guard.HookFunc
-	a.limiter, stopHooks, err = newLimiter(ctx, o.redisURL, a)
-	if err != nil {
-		a.Close()
-		return nil, err
+	gc := guard.Config{Audit: a.audit, Location: fs.Location}
+	if o.redisURL == "" {
+		a.limiter = guard.NewMemory(guard.AnalyticsRate, nil)
+	} else {
+		rc, err := redis.Open(ctx, o.redisURL)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.closers = append(a.closers, rc.Close)
+		lim := redis.NewLimiter(rc, guard.AnalyticsRate, o.redisPrefix, o.log)
+		lim.OnFallback = a.metrics.LimiterFallbacks.Inc
+		a.limiter = lim
+		sessions := &redis.Sessions{Client: rc, Prefix: o.redisPrefix, Log: o.log}
+		gc.PostHooks = append(gc.PostHooks, sessions.Record)
+		gc.StopHooks = append(gc.StopHooks, sessions.Stop)
+		a.ready["redis"] = func(ctx context.Context) error {
+			cctx, cancel := context.WithTimeout(ctx, redis.Timeout)
+			defer cancel()
+			return rc.Ping(cctx).Err()
+		}
 	}
-	a.guard = guard.New(guard.Config{Limiter: a.limiter, Audit: a.audit, Location: fs.Location, StopHooks: stopHooks})
+	gc.Limiter = a.limiter
+	a.guard = guard.New(gc)
+	a.guard.OnDecision = func(tool string, door analytics.Door, outcome string) {
+		a.metrics.GuardDecisions.WithLabelValues(tool, string(door), outcome).Inc()
+	}
 	return a, nil
-}
-
-// newLimiter is replaced when Redis support is built in (redis.go).
-var newLimiter = func(ctx context.Context, url string, a *app) (guard.Limiter, []guard.HookFunc, error) {
-	if url != "" {
-		return nil, nil, errors.New("--redis: this build has no Redis support")
-	}
-	return guard.NewMemory(guard.AnalyticsRate, nil), nil, nil
 }
 
 func (a *app) Close() error {
@@ -102,7 +117,7 @@ func (a *app) handler() *httpapi.Server {
 	}
 	d := httpapi.Deps{
 		Store: a.store, Admins: a.store, AuditStore: a.store, Audit: a.audit, Auth: a.auth, Guard: a.guard,
-		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready,
+		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready, Metrics: a.metrics,
 	}
 	for _, f := range extraRoutes {
 		d.Extra = append(d.Extra, f(a)...)
@@ -145,8 +160,6 @@ func (e env) ensureDemoOwner(ctx context.Context, a *app) error {
 	fmt.Fprintf(e.stdout, "demo: owner login  email: %s  password: %s\n", DemoOwner, pw)
 	return nil
 }
-
-var _ = time.Second
 
 // handlerRoutesForTest lists the routes of a server wired like production.
 func (a *app) handlerRoutesForTest() []httpapi.Route {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	analytics "github.com/codestory/analytics"
-	"github.com/codestory/analytics/demo"
 	"github.com/codestory/analytics/auth"
+	"github.com/codestory/analytics/demo"
 	"golang.org/x/term"
 )
 

@@ -391,7 +391,11 @@ func TestSessionLoginCSRFAndThrottle(t *testing.T) {
 		t.Errorf("login_failed entries = %d, want 6 (5 wrong + 1 throttled)", len(page.Entries))
 	}
 	// The quick start lands on a working dashboard: demo data is there.
-	var dash struct{ Totals struct{ APIRequests int64 `json:"api_requests"` } }
+	var dash struct {
+		Totals struct {
+			APIRequests int64 `json:"api_requests"`
+		}
+	}
 	ts.do("GET", "/admin/analytics/dashboard", owner, nil).json(t, &dash)
 	if dash.Totals.APIRequests == 0 {
 		t.Error("serve --demo: the last 30 days have no API calls")

@@ -26,7 +26,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(*logLevel)
-	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, log: log})
+	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log})
 	if err != nil {
 		return err
 	}
