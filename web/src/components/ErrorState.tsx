@@ -38,8 +38,21 @@ export function describeError(err: unknown): { title: string; detail: string; st
 }
 
 /** An error panel: the API's reason, and for 429 when to try again. */
-export function ErrorState({ error, onRetry, compact }: { error: unknown; onRetry?: () => void; compact?: boolean }) {
-  const { title, detail, status } = describeError(error);
+export function ErrorState({
+  error,
+  onRetry,
+  compact,
+  title: otherTitle,
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  compact?: boolean;
+  /** Replaces the generic title (not the ones for 400/401/403/429). */
+  title?: string;
+}) {
+  const d = describeError(error);
+  const { detail, status } = d;
+  const title = otherTitle && ![400, 401, 403, 429].includes(status) ? otherTitle : d.title;
   const retryAt = error instanceof ApiError ? error.retryAt : null;
   const now = useNow(retryAt != null);
   const wait = retryAt != null ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : 0;

@@ -2,6 +2,7 @@
 // carry the CSRF token. Every error becomes an ApiError with the API's own
 // reason ({"error": "..."}) and, for 429, when to retry.
 import type { DayRange } from "./dateRange";
+import { readEventStream, type SSEEvent } from "./sse";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -50,7 +51,8 @@ async function send(path: string, init: RequestInit): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(path, { credentials: "same-origin", ...init });
-  } catch {
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "Cannot reach the analytics server. Check your connection and try again.");
   }
   if (!res.ok) throw await errorFrom(res);
@@ -85,6 +87,18 @@ export async function postJSON<T>(path: string, body: unknown): Promise<T> {
   });
   const text = await res.text();
   return (text ? JSON.parse(text) : {}) as T;
+}
+
+/** POSTs JSON and reads the server-sent events of the answer. */
+export async function postEventStream(path: string, body: unknown, onEvent: (e: SSEEvent) => void, signal?: AbortSignal): Promise<void> {
+  const res = await send(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-CSRF-Token": csrfToken },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (!res.body) return;
+  await readEventStream(res.body, onEvent);
 }
 
 /** Fetches a file and returns it with the server's filename. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCents, formatInt, formatMinutes, formatPercent, formatUSD, formatUSDCompact } from "./format";
+import { formatCents, formatCompact, formatInt, formatMinutes, formatPercent, formatShare, formatUSD, formatUSDCompact } from "./format";
 
 describe("formatUSD", () => {
   it.each([
@@ -74,5 +74,21 @@ describe("other formats", () => {
     expect(formatUSDCompact(0)).toBe("$0");
     expect(formatUSDCompact(1500)).toBe("$1.5K");
     expect(formatUSDCompact(0.0042)).toBe("$0.0042");
+  });
+});
+
+describe("formatShare", () => {
+  it("never rounds a real share to 0.0%", () => {
+    expect(formatShare(0.001)).toBe("<0.1%");
+    expect(formatShare(0)).toBe("0.0%");
+    expect(formatShare(12.34)).toBe("12.3%");
+  });
+});
+
+describe("formatCompact", () => {
+  it("keeps axis ticks distinct", () => {
+    expect([1000, 1250, 1500, 1750, 2000].map(formatCompact)).toEqual(["1K", "1.25K", "1.5K", "1.75K", "2K"]);
+    expect(formatCompact(19_612_345)).toBe("19.6M");
+    expect(formatCompact(42)).toBe("42");
   });
 });

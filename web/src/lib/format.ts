@@ -60,9 +60,11 @@ export function formatInt(n: number | null | undefined): string {
   return int.format(n);
 }
 
-/** Compact count for axes and token columns: 1.2k, 3.4M. */
+const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumSignificantDigits: 3 });
+
+/** Compact count for axes and token columns: 1.25K, 19.6M (three significant digits, so axis ticks stay distinct). */
 export function formatCompact(n: number): string {
-  return new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 }).format(n);
+  return compact.format(n);
 }
 
 /** A percentage with one decimal: "12.3%"; signed adds "+" to positives. */
@@ -71,6 +73,12 @@ export function formatPercent(p: number | null | undefined, opts: { signed?: boo
   const s = p.toFixed(1);
   const v = s === "-0.0" ? "0.0" : s;
   return `${opts.signed && Number(v) > 0 ? "+" : ""}${v}%`;
+}
+
+/** A share of a whole: like formatPercent, but a tiny non-zero share reads "<0.1%". */
+export function formatShare(p: number | null | undefined): string {
+  if (p != null && p > 0 && p < 0.05) return "<0.1%";
+  return formatPercent(p);
 }
 
 /** Minutes of audio: "1,234 min" (rounded; under one minute keeps a decimal). */
