@@ -46,13 +46,20 @@ func (s *syncBuffer) String() string {
 
 func (ts *testServer) getenv(k string) string { return ts.Env[k] }
 
+// defaultEnv is the environment of servers the tests start.
+var defaultEnv = map[string]string{"ANALYTICS_DEMO_PASSWORD": "demo-password-123"}
+
 // startServer runs `serve` with extra args; db "" means a fresh SQLite file.
 func startServer(t *testing.T, db string, extra ...string) *testServer {
 	t.Helper()
 	if db == "" {
 		db = "sqlite:" + filepath.Join(t.TempDir(), "analytics.db")
 	}
-	ts := &testServer{t: t, DB: db, Env: map[string]string{"ANALYTICS_DEMO_PASSWORD": "demo-password-123"}, done: make(chan error, 1), stdout: &syncBuffer{}}
+	env := map[string]string{}
+	for k, v := range defaultEnv {
+		env[k] = v
+	}
+	ts := &testServer{t: t, DB: db, Env: env, done: make(chan error, 1), stdout: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
 	pr, pw := io.Pipe()
@@ -161,6 +168,9 @@ func (ts *testServer) do(method, path, token string, body io.Reader, header ...s
 
 func doWith(t *testing.T, c *http.Client, method, url, token string, body io.Reader, header ...string) response {
 	t.Helper()
+	if c == nil {
+		c = http.DefaultClient
+	}
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
