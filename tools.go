@@ -287,6 +287,18 @@ func (t *Tools) period(r Range) Period {
 	return Period{Start: r.Start, End: r.End, Days: r.Days(), TimeZone: t.Store.Location().String()}
 }
 
+// rangeDays normalizes and validates a range input and returns its days,
+// zero-filled.
+func (t *Tools) rangeDays(ctx context.Context, in RangeInput) (Range, []DailyRow, error) {
+	in.Normalize(t.now(), t.Store.Location())
+	r, err := in.Range()
+	if err != nil {
+		return r, nil, err
+	}
+	days, err := t.dailyFilled(ctx, r)
+	return r, days, err
+}
+
 // dailyFilled returns one row per day of r, zero rows where the store has none.
 func (t *Tools) dailyFilled(ctx context.Context, r Range) ([]DailyRow, error) {
 	rows, err := t.Store.Daily(ctx, r)
@@ -316,12 +328,7 @@ func minutes(ms int64) float64 { return float64(ms) / 60000 }
 
 // DashboardMetrics implements get_dashboard_metrics.
 func (t *Tools) DashboardMetrics(ctx context.Context, in RangeInput) (*DashboardMetrics, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
-	if err != nil {
-		return nil, err
-	}
-	days, err := t.dailyFilled(ctx, r)
+	r, days, err := t.rangeDays(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -371,12 +378,7 @@ func dashboardDay(d DailyRow) DashboardDay {
 
 // CostBreakdown implements get_cost_breakdown.
 func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdown, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
-	if err != nil {
-		return nil, err
-	}
-	days, err := t.dailyFilled(ctx, r)
+	r, days, err := t.rangeDays(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -464,12 +466,7 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 
 // UserGrowth implements get_user_growth.
 func (t *Tools) UserGrowth(ctx context.Context, in RangeInput) (*UserGrowth, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
-	if err != nil {
-		return nil, err
-	}
-	days, err := t.dailyFilled(ctx, r)
+	r, days, err := t.rangeDays(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -531,14 +528,13 @@ func ExportFilename(r Range, format string) string {
 // validated input's range.
 func (t *Tools) ExportRows(ctx context.Context, in ExportInput) (Range, []ExportRow, error) {
 	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
-	if err != nil {
-		return r, nil, err
+	if _, err := in.Range(); err != nil {
+		return Range{}, nil, err
 	}
 	if err := in.Validate(); err != nil {
-		return r, nil, err
+		return Range{}, nil, err
 	}
-	days, err := t.dailyFilled(ctx, r)
+	r, days, err := t.rangeDays(ctx, in.RangeInput)
 	if err != nil {
 		return r, nil, err
 	}
