@@ -32,18 +32,16 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// Principal resolves the caller of r as every door does (for routes added
-// through Deps.Extra).
-func (s *Server) Principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
-	return s.principal(r)
+func (s *Server) principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
+	return PrincipalOf(s.Auth, r)
 }
 
-// principal resolves the caller: a bearer credential, else the session
-// cookie. For a cookie on a state-changing request the CSRF header must
-// match the session's token.
-func (s *Server) principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
+// PrincipalOf resolves the caller of r as every HTTP door does: a bearer
+// credential, else the session cookie. For a cookie on a state-changing
+// request the CSRF header must match the session's token.
+func PrincipalOf(a *auth.Authenticator, r *http.Request) (*analytics.Principal, *analytics.Session, error) {
 	if tok := bearer(r); tok != "" {
-		p, err := s.Auth.Bearer(r.Context(), tok)
+		p, err := a.Bearer(r.Context(), tok)
 		return p, nil, err
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -53,7 +51,7 @@ func (s *Server) principal(r *http.Request) (*analytics.Principal, *analytics.Se
 	if err != nil || c.Value == "" {
 		return nil, nil, auth.ErrNoCredentials
 	}
-	p, se, err := s.Auth.Session(r.Context(), c.Value)
+	p, se, err := a.Session(r.Context(), c.Value)
 	if err != nil {
 		return nil, nil, err
 	}

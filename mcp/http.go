@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/httpapi"
@@ -70,7 +71,16 @@ func (s *Server) HTTPHandler(authenticate Authenticate) http.Handler {
 		return &mcpauth.TokenInfo{UserID: UserID(p), Extra: map[string]any{principalKey: p, ipKey: clientIP(r)}}, nil
 	}
 	inner := mcpauth.RequireBearerToken(verify, &mcpauth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+	var hooked sync.Map // *http.Server → struct{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A client's standalone SSE stream (GET /mcp) stays open until the
+		// session ends; when the HTTP server shuts down, end the sessions so
+		// that Shutdown need not wait for its grace period.
+		if hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok {
+			if _, seen := hooked.LoadOrStore(hs, struct{}{}); !seen {
+				hs.RegisterOnShutdown(func() { s.Close() })
+			}
+		}
 		token := bearer(r)
 		if token == "" {
 			msg := "Analytics access requires admin authentication"

@@ -219,6 +219,23 @@ func (s *Server) sessionOf(ss *mcp.ServerSession) (id string, p *analytics.Princ
 	return "", nil
 }
 
+// Close ends every live session (each runs its Stop hook) and waits for
+// their Stop hooks. A server shutting down calls it, so that open SSE
+// streams do not hold the shutdown up.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	live := make(map[*mcp.ServerSession]*session, len(s.sessions))
+	for ss, st := range s.sessions {
+		live[ss] = st
+	}
+	s.mu.Unlock()
+	for ss, st := range live {
+		ss.Close()
+		<-st.done
+	}
+	return nil
+}
+
 // SessionCount is the number of live sessions (for tests and metrics).
 func (s *Server) SessionCount() int {
 	s.mu.Lock()

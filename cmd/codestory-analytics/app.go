@@ -37,9 +37,13 @@ type app struct {
 	metrics  *metrics.Metrics
 	ready    map[string]func(context.Context) error
 	closers  []func() error
+	askModel string
+	getenv   func(string) string
 }
 
 type appOptions struct {
+	askModel    string
+	getenv      func(string) string
 	redisURL    string
 	redisPrefix string // keeps tests apart on one Redis
 	log         *slog.Logger
@@ -65,6 +69,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New()}
 	a.closers = append(a.closers, s.Close)
+	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
 	a.audit = &audit.Log{Store: fs}
 	a.tools = &analytics.Tools{Store: fs}

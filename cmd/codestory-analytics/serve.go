@@ -21,12 +21,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", e.envOr("ANALYTICS_ADDR", ":8080"), "listen address (ANALYTICS_ADDR)")
 	redisURL := fs.String("redis", e.envOr("ANALYTICS_REDIS", ""), "Redis URL for rate limits shared by several replicas, e.g. redis://127.0.0.1:6379/0 (ANALYTICS_REDIS)")
 	withDemo := fs.Bool("demo", e.envOr("ANALYTICS_DEMO", "") == "true", "fill an empty database with demo data and create a demo owner (ANALYTICS_DEMO=true)")
+	askModel := fs.String("ask-model", e.envOr("ANALYTICS_ASK_MODEL", DefaultAskModel), "Claude model of the Ask agent (ANALYTICS_ASK_MODEL); Ask runs only when ANTHROPIC_API_KEY is set")
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	log := e.logger(*logLevel)
-	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log})
+	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log, askModel: *askModel, getenv: e.getenv})
 	if err != nil {
 		return err
 	}
