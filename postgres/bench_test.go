@@ -115,6 +115,10 @@ func BenchmarkIngest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+	b.StopTimer()
+	if diffs, err := s.Verify(ctx); err != nil || len(diffs) > 0 {
+		b.Fatalf("Verify after the run = %v, %v", diffs, err)
+	}
 }
 
 // BenchmarkIngestReplicas has two stores (replicas) with two writers each

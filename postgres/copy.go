@@ -27,7 +27,7 @@ var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // format, encoded here: one fixed row shape, so a few appends per field
 // instead of pgx's per-value type dispatch, which cost about as much client
 // time as the server spends storing the rows.
-func copyEvents(ctx context.Context, tx pgx.Tx, events []analytics.Event, loc *time.Location, received time.Time) error {
+func copyEvents(ctx context.Context, conn *pgx.Conn, events []analytics.Event, loc *time.Location, received time.Time) error {
 	w := copyWriter{buf: make([]byte, 0, 64+len(events)*320)}
 	w.buf = append(w.buf, "PGCOPY\n\377\r\n\x00"...)
 	w.buf = binary.BigEndian.AppendUint32(w.buf, 0) // flags
@@ -67,7 +67,7 @@ func copyEvents(ctx context.Context, tx pgx.Tx, events []analytics.Event, loc *t
 		w.timestamp(received)
 	}
 	w.buf = binary.BigEndian.AppendUint16(w.buf, 0xFFFF) // end of data
-	tag, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(w.buf), copyEventsSQL)
+	tag, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(w.buf), copyEventsSQL)
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", cfg.ConnConfig.Host, err)
+	}
 	s := &Store{pool: pool, url: url, now: opts.Now, parts: map[int]bool{}}
 	if s.now == nil {
 		s.now = time.Now
@@ -108,7 +112,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // Location is the reporting time zone of the rollups.
 func (s *Store) Location() *time.Location { return s.loc.Load() }
 
-// URL is the connection string the store was opened with.
+// URL is the connection string the store was opened with, password
+// included: pass it on, do not log it.
 func (s *Store) URL() string { return s.url }
 
 // ExecRaw runs a statement outside any transaction (tests and maintenance).

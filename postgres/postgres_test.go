@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,8 +94,20 @@ func TestConcurrentMigrations(t *testing.T) {
 		Version int32
 		Name    string
 	}
+	var want []row
+	files, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		v, err := strconv.Atoi(strings.SplitN(f.Name(), "_", 2)[0])
+		if err != nil {
+			t.Fatalf("migration %s: %v", f.Name(), err)
+		}
+		want = append(want, row{int32(v), f.Name()})
+	}
 	got := query[row](t, url, `SELECT version, name FROM schema_migrations ORDER BY version`)
-	if d := cmp.Diff([]row{{1, "001_events.sql"}}, got); d != "" {
+	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("schema_migrations (-want +got):\n%s", d)
 	}
 }
@@ -155,7 +171,7 @@ func TestPartitions(t *testing.T) {
 	for _, p := range query[plan](t, url, `EXPLAIN (COSTS OFF) SELECT * FROM events
 		WHERE ts >= '2025-01-01 00:00:00+00' AND ts < '2025-02-01 00:00:00+00'`) {
 		for _, name := range []string{"events_default", "events_p202501", "events_p202502", "events_p202607"} {
-			if containsWord(p.Line, name) {
+			if slices.Contains(strings.Fields(p.Line), name) {
 				scanned = append(scanned, name)
 			}
 		}
@@ -165,15 +181,6 @@ func TestPartitions(t *testing.T) {
 	}
 }
 
-func containsWord(s, w string) bool {
-	for i := 0; i+len(w) <= len(s); i++ {
-		if s[i:i+len(w)] == w && (i+len(w) == len(s) || s[i+len(w)] == ' ') {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTwoReplicas has two Stores (two pools, as two server replicas) ingest
 // overlapping batches at once, every event four times; the rollups must
 // equal a brute-force count of the distinct events, and Verify be clean.
@@ -181,8 +188,8 @@ func TestTwoReplicas(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	replicas := []*postgres.Store{open(t, url, postgres.Options{}), open(t, url, postgres.Options{})}
 	rng := rand.New(rand.NewPCG(5, 8))
-	start := time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC) // spans February and March
-	const days, users, n = 40, 60, 3000
+	start := time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC) // spans five months
+	const days, users, n, size = 150, 20, 3000, 50
 	all := make([]analytics.Event, n)
 	for i := range all {
 		user := fmt.Sprintf("user-%02d", rng.IntN(users))
@@ -216,9 +223,9 @@ func TestTwoReplicas(t *testing.T) {
 			defer wg.Done()
 			s := replicas[w%2]
 			order := rand.New(rand.NewPCG(uint64(w), 1)).Perm(n)
-			for i := 0; i < n; i += 150 {
+			for i := 0; i < n; i += size {
 				var batch []analytics.Event
-				for _, j := range order[i:min(i+150, n)] {
+				for _, j := range order[i:min(i+size, n)] {
 					batch = append(batch, all[j])
 				}
 				c, err := s.IngestEvents(ctx, batch)
@@ -294,7 +301,7 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	}
 	// Distinct users over ranges, against a direct count.
-	for _, rr := range [][2]int{{0, 0}, {0, 6}, {3, 17}, {10, 39}, {0, 39}, {25, 26}} {
+	for _, rr := range [][2]int{{0, 0}, {0, 6}, {3, 17}, {10, 39}, {25, 26}, {30, 120}, {0, days - 1}} {
 		seen := map[string]bool{}
 		for d := rr[0]; d <= rr[1]; d++ {
 			for u := range active[first+analytics.Day(d)] {
@@ -354,6 +361,142 @@ func TestRebuildSeenByOtherReplica(t *testing.T) {
 		t.Errorf("Daily = %+v; want both calls on 2 March (Tokyo)", rows)
 	}
 	if diffs, err := b.Verify(ctx); err != nil || len(diffs) > 0 {
+		t.Errorf("Verify = %v, %v", diffs, err)
+	}
+}
+
+// TestRebuildRefusesZoneSQLReadsDifferently: PostgreSQL reads "+02:00" as a
+// POSIX zone (west of Greenwich); Rebuild must refuse rather than re-bucket
+// every event two days' worth of hours off what ingest computes.
+func TestRebuildRefusesZoneSQLReadsDifferently(t *testing.T) {
+	s := open(t, pgtest.NewDatabase(t), postgres.Options{})
+	for _, loc := range []*time.Location{time.FixedZone("+02:00", 2*3600), time.FixedZone("Nowhere/Land", 3600)} {
+		if err := s.Rebuild(ctx, loc); analytics.ErrorKind(err) != analytics.KindInvalid {
+			t.Errorf("Rebuild(%s) = %v, want an invalid-zone error", loc, err)
+		}
+	}
+	if s.Location() != time.UTC {
+		t.Errorf("Location = %s after refused rebuilds, want UTC", s.Location())
+	}
+}
+
+// TestEventRoundTrip reads back every column the binary COPY wrote.
+func TestEventRoundTrip(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	received := time.Date(2026, 3, 5, 6, 7, 8, 123456000, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, url, postgres.Options{Location: berlin, Now: func() time.Time { return received }})
+	explicit := analytics.Micros(12_345)
+	e := analytics.Event{ID: "rt-ü-1", Type: analytics.EventAPICall, Timestamp: time.Date(2026, 3, 4, 23, 30, 0, 1000, time.UTC),
+		UserID: "user-ß", Service: analytics.ServiceAnthropic, Operation: "chapter", Model: "claude-sonnet-4-5",
+		InputTokens: 1, OutputTokens: 2, CacheCreationInputTokens: 3, CacheCreation1hTokens: 4, CacheReadInputTokens: 5,
+		Characters: 6, BytesTransferred: 7, Requests: 8, Status: analytics.StatusError, ExplicitCost: &explicit,
+		Cost: explicit, Priced: false, StoryID: "story-9"}
+	signup := analytics.Event{ID: "rt-2", Type: analytics.EventUserSignup, Timestamp: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		UserID: "user-ß", Email: "ß@example.com", Priced: true}
+	done := analytics.Event{ID: "rt-3", Type: analytics.EventStoryCompleted, Timestamp: time.Date(2026, 3, 4, 1, 0, 0, 0, time.UTC),
+		UserID: "user-ß", StoryID: "story-9", Chapters: 11, AudioMillis: 12_345, Priced: true}
+	pay := analytics.Event{ID: "rt-4", Type: analytics.EventPayment, Timestamp: time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC),
+		UserID: "user-ß", AmountCents: 999, Priced: true}
+	if _, err := s.IngestEvents(ctx, []analytics.Event{e, signup, done, pay}); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID, Type                                     string
+		TS                                           time.Time
+		Day                                          int32
+		UserID, Service, Operation, Model            string
+		In, Out, CacheWrite, CacheWrite1h, CacheRead int64
+		Characters, Bytes, Requests                  int64
+		Status                                       string
+		Explicit                                     *int64
+		Cost                                         int64
+		Priced                                       bool
+		StoryID                                      string
+		Chapters, AudioMillis, AmountCents           int64
+		Email                                        string
+		ReceivedAt                                   time.Time
+	}
+	got := query[row](t, url, `SELECT id, type, ts, day, user_id, service, operation, model, input_tokens, output_tokens,
+		cache_write_tokens, cache_write_1h_tokens, cache_read_tokens, characters, bytes_transferred, requests, status,
+		explicit_cost, cost, priced, story_id, chapters, audio_ms, amount_cents, email, received_at FROM events ORDER BY id`)
+	x := int64(explicit)
+	day := func(ev analytics.Event) int32 { return int32(analytics.DayOf(ev.Timestamp, berlin)) }
+	want := []row{
+		{"rt-2", "user_signup", signup.Timestamp, day(signup), "user-ß", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, "", nil, 0, true, "", 0, 0, 0, "ß@example.com", received},
+		{"rt-3", "story_completed", done.Timestamp, day(done), "user-ß", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, "", nil, 0, true, "story-9", 11, 12_345, 0, "", received},
+		{"rt-4", "payment", pay.Timestamp, day(pay), "user-ß", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, "", nil, 0, true, "", 0, 0, 999, "", received},
+		{"rt-ü-1", "api_call", e.Timestamp, day(e), "user-ß", "anthropic", "chapter", "claude-sonnet-4-5", 1, 2, 3, 4, 5, 6, 7, 8, "error", &x, 12_345, false, "story-9", 0, 0, 0, "", received},
+	}
+	for i := range got {
+		got[i].TS, got[i].ReceivedAt = got[i].TS.UTC(), got[i].ReceivedAt.UTC()
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("stored events (-want +got):\n%s", d)
+	}
+	if want := analytics.DayFromDate(2026, 3, 5); day(e) != int32(want) {
+		t.Errorf("23:30Z on 4 March should be 5 March in Berlin, got day %d", day(e))
+	}
+}
+
+// TestFailedIngestStoresNothing: when a rollup upsert fails, the whole batch
+// (ids, events, rollups) rolls back, so its retry is accepted in full, and
+// the pooled connections stay usable.
+func TestFailedIngestStoresNothing(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url, postgres.Options{})
+	var batch []analytics.Event
+	for i := range 10 {
+		batch = append(batch, storetest.Call(fmt.Sprintf("f%d", i), fmt.Sprintf("u%d", i%3), storetest.T0.Add(time.Duration(i)*time.Hour),
+			analytics.ServiceAnthropic, "m", "op", 100))
+	}
+	if err := s.ExecRaw(ctx, `ALTER TABLE cost_daily ADD CONSTRAINT few_calls CHECK (calls < 5)`); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 { // more attempts than the pool has connections
+		if _, err := s.IngestEvents(ctx, batch); err == nil {
+			t.Fatal("IngestEvents succeeded despite the failing upsert")
+		}
+	}
+	type counts struct{ IDs, Events, Users, Daily int64 }
+	got := query[counts](t, url, `SELECT (SELECT count(*) FROM event_ids), (SELECT count(*) FROM events),
+		(SELECT count(*) FROM user_activity), (SELECT count(*) FROM daily_metrics)`)
+	if d := cmp.Diff([]counts{{}}, got); d != "" {
+		t.Errorf("rows left by failed ingests (-want +got):\n%s", d)
+	}
+	if err := s.ExecRaw(ctx, `ALTER TABLE cost_daily DROP CONSTRAINT few_calls`); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.IngestEvents(ctx, batch)
+	if err != nil || c.Accepted != 10 {
+		t.Fatalf("retry = %+v, %v; want all 10 accepted", c, err)
+	}
+	if diffs, err := s.Verify(ctx); err != nil || len(diffs) > 0 {
+		t.Errorf("Verify = %v, %v", diffs, err)
+	}
+}
+
+// TestLargeBatch stores the largest batch the contract allows, each event
+// from another user: 10,000 user locks in one transaction.
+func TestLargeBatch(t *testing.T) {
+	s := open(t, pgtest.NewDatabase(t), postgres.Options{})
+	batch := make([]analytics.Event, analytics.MaxBatchEvents)
+	for i := range batch {
+		batch[i] = storetest.Call(fmt.Sprintf("big-%05d", i), fmt.Sprintf("user-%05d", i),
+			storetest.T0.Add(time.Duration(i)*time.Minute), analytics.ServiceS3, "", "get", 1)
+	}
+	c, err := s.IngestEvents(ctx, batch)
+	if err != nil || c.Accepted != len(batch) {
+		t.Fatalf("IngestEvents = %+v, %v; want %d accepted", c, err, len(batch))
+	}
+	last := analytics.DayOf(batch[len(batch)-1].Timestamp, time.UTC)
+	if n, err := s.ActiveUsers(ctx, analytics.Range{Start: storetest.Day0, End: last}); err != nil || n != int64(len(batch)) {
+		t.Errorf("ActiveUsers = %d, %v; want %d", n, err, len(batch))
+	}
+	if diffs, err := s.Verify(ctx); err != nil || len(diffs) > 0 {
 		t.Errorf("Verify = %v, %v", diffs, err)
 	}
 }

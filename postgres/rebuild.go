@@ -96,12 +96,7 @@ func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
 	if loc == nil {
 		loc = s.Location()
 	}
-	// A zone PostgreSQL does not know would fail half-way; say so up front.
-	if _, err := s.pool.Exec(ctx, `SELECT now() AT TIME ZONE $1`, loc.String()); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "22023" {
-			return analytics.Errorf(analytics.KindInvalid, "time zone %q is unknown to PostgreSQL", loc.String())
-		}
+	if err := s.checkZone(ctx, loc); err != nil {
 		return err
 	}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
@@ -134,6 +129,38 @@ func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
 		return err
 	}
 	s.loc.Store(loc)
+	return nil
+}
+
+// checkZone makes sure PostgreSQL buckets days in loc as Go does (ingest
+// computes events.day in Go, Rebuild in SQL): the zone must be known to
+// both, mean the same (PostgreSQL reads "+02:00" as a POSIX zone, west of
+// Greenwich) and have the same rules, probed around every midnight UTC of the
+// first of the month over the last years.
+func (s *Store) checkZone(ctx context.Context, loc *time.Location) error {
+	var probes []time.Time
+	start := monthStart(monthIndex(s.now()) - 36)
+	for m := 0; m <= 38; m++ {
+		t := start.AddDate(0, m, 0)
+		probes = append(probes, t.Add(-90*time.Minute), t.Add(90*time.Minute), t.Add(11*time.Hour))
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT (t AT TIME ZONE $2)::date - DATE '1970-01-01' FROM unnest($1::timestamptz[]) AS t`,
+		probes, loc.String())
+	days, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22023" {
+		return analytics.Errorf(analytics.KindInvalid, "time zone %q is unknown to PostgreSQL", loc.String())
+	}
+	if err != nil {
+		return err
+	}
+	for i, t := range probes {
+		if want := analytics.DayOf(t, loc); analytics.Day(days[i]) != want {
+			return analytics.Errorf(analytics.KindInvalid,
+				"PostgreSQL puts %s on %s in time zone %q, Go on %s: use an IANA zone name known to both",
+				t.Format(time.RFC3339), analytics.Day(days[i]), loc.String(), want)
+		}
+	}
 	return nil
 }
 
