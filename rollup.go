@@ -20,6 +20,20 @@ type UserDayDelta struct {
 	Cost        Micros
 }
 
+// UserMonth identifies one user's activity in one calendar month (see
+// MonthOf): the per-month lists that let top users avoid scanning every
+// user-day of a long range.
+type UserMonth struct {
+	UserID string
+	Month  int32
+}
+
+// MonthOf numbers the calendar month of a day: year × 12 + month − 1.
+func MonthOf(d Day) int32 {
+	y, m, _ := d.Date().Date()
+	return int32(y*12 + int(m) - 1)
+}
+
 // CostKey identifies one row of the per-model cost rollup.
 type CostKey struct {
 	Day       Day
@@ -38,8 +52,9 @@ type Signup struct {
 // RollupDelta is what a batch of newly stored events adds to every rollup,
 // aggregated in memory so a store does one upsert per touched row.
 type RollupDelta struct {
-	Daily    map[Day]*DailyRow
-	UserDays map[UserDay]*UserDayDelta
+	Daily      map[Day]*DailyRow
+	UserDays   map[UserDay]*UserDayDelta
+	UserMonths map[UserMonth]*UserDayDelta
 	Costs    map[CostKey]*CostRow
 	Signups  map[string]Signup
 }
@@ -52,8 +67,9 @@ func EventDay(e *Event, loc *time.Location) Day { return DayOf(e.Timestamp, loc)
 // user-day is new.
 func BuildRollupDelta(events []Event, loc *time.Location) *RollupDelta {
 	d := &RollupDelta{
-		Daily:    map[Day]*DailyRow{},
-		UserDays: map[UserDay]*UserDayDelta{},
+		Daily:      map[Day]*DailyRow{},
+		UserDays:   map[UserDay]*UserDayDelta{},
+		UserMonths: map[UserMonth]*UserDayDelta{},
 		Costs:    map[CostKey]*CostRow{},
 		Signups:  map[string]Signup{},
 	}
@@ -139,7 +155,35 @@ func BuildRollupDelta(events []Event, loc *time.Location) *RollupDelta {
 			c.Cost += e.Cost
 		}
 	}
+	for k, ud := range d.UserDays {
+		mk := UserMonth{k.UserID, MonthOf(k.Day)}
+		um := d.UserMonths[mk]
+		if um == nil {
+			um = &UserDayDelta{}
+			d.UserMonths[mk] = um
+		}
+		um.Stories += ud.Stories
+		um.APICalls += ud.APICalls
+		um.AudioMillis += ud.AudioMillis
+		um.Cost += ud.Cost
+	}
 	return d
+}
+
+// SortedUserMonths returns the delta's user-months ordered by month, then
+// user (the order stores upsert them in).
+func (d *RollupDelta) SortedUserMonths() []UserMonth {
+	out := make([]UserMonth, 0, len(d.UserMonths))
+	for k := range d.UserMonths {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b UserMonth) int {
+		if c := cmp.Compare(a.Month, b.Month); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.UserID, b.UserID)
+	})
+	return out
 }
 
 // SortedUserDays returns the delta's user-days ordered by user, then day, the

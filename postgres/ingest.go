@@ -196,6 +196,7 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 	}{
 		{"daily metrics", queueDaily(b, d.Daily)},
 		{"active spans", queueSpans(b, spans)},
+		{"user months", queueUserMonths(b, d)},
 		{"cost rollup", queueCosts(b, d.Costs)},
 		{"users", queueSignups(b, d.Signups)},
 	} {
@@ -447,6 +448,26 @@ func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) bool 
 		args = append(args, c)
 	}
 	b.Queue(upsertDailySQL, args...)
+	return true
+}
+
+var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"month", "int4"}, {"user_id", "text"}},
+	int8s("stories_created", "api_calls", "audio_ms", "cost")...)...)
+
+// queueUserMonths upserts the monthly rankings' rows, in key order.
+func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) bool {
+	if len(d.UserMonths) == 0 {
+		return false
+	}
+	var months []int32
+	var users []string
+	var stories, calls, audio, cost []int64
+	for _, k := range d.SortedUserMonths() {
+		v := d.UserMonths[k]
+		months, users = append(months, k.Month), append(users, k.UserID)
+		stories, calls, audio, cost = append(stories, v.Stories), append(calls, v.APICalls), append(audio, v.AudioMillis), append(cost, int64(v.Cost))
+	}
+	b.Queue(upsertUserMonthSQL, months, users, stories, calls, audio, cost)
 	return true
 }
 

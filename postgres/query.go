@@ -75,6 +75,64 @@ var topOrder = map[analytics.SortBy]string{
 // TopUsers returns the users with the most activity inside r, ties broken by
 // user id (byte-wise: the column is in the "C" collation).
 func (s *Store) TopUsers(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
+	if _, ok := rankColumn[by]; !ok {
+		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)
+	}
+	if limit > 0 {
+		rows, ok, err := analytics.TopUsersByThreshold(ctx, s, r, by, limit)
+		if err != nil || ok {
+			return rows, err
+		}
+	}
+	return s.topUsersScan(ctx, r, by, limit)
+}
+
+var rankColumn = map[analytics.SortBy]string{
+	analytics.SortByCost:     "cost",
+	analytics.SortByStories:  "stories_created",
+	analytics.SortByAPICalls: "api_calls",
+}
+
+// MonthLeaders reads a month's ranking by keyset pagination on its index.
+func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.SortBy, after *analytics.Leader, n int) ([]analytics.Leader, error) {
+	col := rankColumn[by]
+	q := `SELECT user_id, ` + col + ` FROM user_month WHERE month = $1`
+	args := []any{month}
+	if after != nil {
+		q += ` AND (` + col + ` < $3 OR (` + col + ` = $3 AND user_id > $4))`
+		args = append(args, n, after.Value, after.UserID)
+	} else {
+		args = append(args, n)
+	}
+	q += ` ORDER BY ` + col + ` DESC, user_id ASC LIMIT $2`
+	rows, _ := s.pool.Query(ctx, q, args...)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.Leader, error) {
+		var l analytics.Leader
+		err := row.Scan(&l.UserID, &l.Value)
+		return l, err
+	})
+}
+
+// UserTotals sums the given users' activity inside r, one primary-key range
+// probe per user.
+func (s *Store) UserTotals(ctx context.Context, users []string, r analytics.Range) ([]analytics.TopUserRow, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT a.user_id, COALESCE(u.email, ''), sum(a.stories_created)::bigint, sum(a.api_calls)::bigint,
+			sum(a.audio_ms)::bigint, sum(a.cost)::bigint
+		FROM unnest($3::text[]) AS x(user_id)
+		JOIN user_activity a ON a.user_id = x.user_id AND a.day BETWEEN $1 AND $2
+		LEFT JOIN users u ON u.user_id = a.user_id
+		GROUP BY a.user_id, u.email`, int32(r.Start), int32(r.End), users)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.TopUserRow, error) {
+		var u analytics.TopUserRow
+		var cost int64
+		err := row.Scan(&u.UserID, &u.Email, &u.Stories, &u.APICalls, &u.AudioMillis, &cost)
+		u.Cost = analytics.Micros(cost)
+		return u, err
+	})
+}
+
+// topUsersScan aggregates every user-day of r.
+func (s *Store) topUsersScan(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
 	order, ok := topOrder[by]
 	if !ok {
 		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)

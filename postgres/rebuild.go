@@ -38,6 +38,16 @@ var rollups = []rollup{
 			FROM events WHERE user_id <> '' GROUP BY user_id, day) g`,
 	},
 	{
+		table: "user_month",
+		cols:  "user_id, month, stories_created, api_calls, audio_ms, cost",
+		fresh: `SELECT user_id, (extract(year FROM DATE '1970-01-01' + day) * 12 + extract(month FROM DATE '1970-01-01' + day) - 1)::integer,
+				count(*) FILTER (WHERE type = 'story_created'),
+				count(*) FILTER (WHERE type = 'api_call'),
+				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint,
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint
+			FROM events WHERE user_id <> '' GROUP BY 1, 2`,
+	},
+	{
 		table: "daily_metrics",
 		cols:  dailyColumns,
 		fresh: `SELECT day,

@@ -84,6 +84,12 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			return fmt.Errorf("update user activity: %w", err)
 		}
 	}
+	for _, um := range d.SortedUserMonths() {
+		v := d.UserMonths[um]
+		if _, err := t.exec(ctx, t.st.addUserMonth, um.UserID, um.Month, v.Stories, v.APICalls, v.AudioMillis, int64(v.Cost)); err != nil {
+			return fmt.Errorf("upsert user month: %w", err)
+		}
+	}
 	for k, n := range spans {
 		if n == 0 {
 			continue

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	analytics "github.com/codestory/analytics"
 )
@@ -91,8 +92,92 @@ var topOrder = map[analytics.SortBy]string{
 	analytics.SortByAPICalls: "api_calls DESC",
 }
 
-// TopUsers returns the users with the most activity inside r.
+// TopUsers returns the users with the most activity inside r: by the
+// threshold algorithm over monthly rankings, or, when ties at zero defeat
+// it, by aggregating every user-day of the range.
 func (s *Store) TopUsers(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
+	if _, ok := rankColumn[by]; !ok {
+		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)
+	}
+	if limit > 0 {
+		rows, ok, err := analytics.TopUsersByThreshold(ctx, s, r, by, limit)
+		if err != nil || ok {
+			return rows, err
+		}
+	}
+	return s.topUsersScan(ctx, r, by, limit)
+}
+
+var rankColumn = map[analytics.SortBy]string{
+	analytics.SortByCost:     "cost",
+	analytics.SortByStories:  "stories_created",
+	analytics.SortByAPICalls: "api_calls",
+}
+
+// MonthLeaders reads a month's ranking by keyset pagination on the
+// ranking's index.
+func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.SortBy, after *analytics.Leader, n int) ([]analytics.Leader, error) {
+	col := rankColumn[by]
+	q := `SELECT user_id, ` + col + ` FROM user_month WHERE month = ?`
+	args := []any{month}
+	if after != nil {
+		q += ` AND (` + col + ` < ? OR (` + col + ` = ? AND user_id > ?))`
+		args = append(args, after.Value, after.Value, after.UserID)
+	}
+	q += ` ORDER BY ` + col + ` DESC, user_id ASC LIMIT ?`
+	rows, err := s.read.QueryContext(ctx, q, append(args, n)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.Leader
+	for rows.Next() {
+		var l analytics.Leader
+		if err := rows.Scan(&l.UserID, &l.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// UserTotals sums the given users' activity inside r.
+func (s *Store) UserTotals(ctx context.Context, users []string, r analytics.Range) ([]analytics.TopUserRow, error) {
+	var out []analytics.TopUserRow
+	for len(users) > 0 {
+		chunk := users[:min(len(users), 500)]
+		users = users[len(chunk):]
+		args := []any{int64(r.Start), int64(r.End)}
+		for _, u := range chunk {
+			args = append(args, u)
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT a.user_id, COALESCE(u.email, ''), SUM(a.stories_created), SUM(a.api_calls), SUM(a.audio_ms), SUM(a.cost)
+			FROM user_activity a LEFT JOIN users u ON u.user_id = a.user_id
+			WHERE a.day BETWEEN ? AND ? AND a.user_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)
+			GROUP BY a.user_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var u analytics.TopUserRow
+			var cost int64
+			if err := rows.Scan(&u.UserID, &u.Email, &u.Stories, &u.APICalls, &u.AudioMillis, &cost); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			u.Cost = analytics.Micros(cost)
+			out = append(out, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// topUsersScan aggregates every user-day of r.
+func (s *Store) topUsersScan(ctx context.Context, r analytics.Range, by analytics.SortBy, limit int) ([]analytics.TopUserRow, error) {
 	order, ok := topOrder[by]
 	if !ok {
 		return nil, analytics.Errorf(analytics.KindInvalid, "unknown sort_by %q", by)

@@ -31,6 +31,12 @@ var rollups = []rollup{
 				FROM events WHERE user_id != '' GROUP BY user_id, day)`},
 	},
 	{
+		table: "user_month", key: "month, user_id", cols: "user_id, month, stories_created, api_calls, audio_ms, cost",
+		fill: []string{`INSERT INTO {T} (user_id, month, stories_created, api_calls, audio_ms, cost)
+			SELECT user_id, ` + monthOfDay + `, SUM(stories_created), SUM(api_calls), SUM(audio_ms), SUM(cost)
+			FROM {user_activity} GROUP BY 1, 2`},
+	},
+	{
 		table: "daily_metrics", key: "day", cols: dailyColumns,
 		fill: []string{`INSERT INTO {T} (` + dailyColumns + `)
 			SELECT day, SUM(type = 'user_signup'), 0, SUM(type = 'user_churned'), SUM(type = 'story_created'),
@@ -68,6 +74,9 @@ var rollups = []rollup{
 				FROM events WHERE type = 'user_signup') WHERE rn = 1`},
 	},
 }
+
+// monthOfDay is analytics.MonthOf in SQL.
+const monthOfDay = `CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1`
 
 func (r rollup) fillSQL(prefix string) []string {
 	out := make([]string, len(r.fill))

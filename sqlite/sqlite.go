@@ -105,7 +105,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	if st := s.stmts; st != nil {
 		for _, p := range []*sql.Stmt{st.insertEvent, st.insertUserDay, st.prevDay, st.nextDay, st.setPrev,
-			st.addUserDay, st.addSpan, st.addDaily, st.addCost, st.upsertUser} {
+			st.addUserDay, st.addUserMonth, st.addSpan, st.addDaily, st.addCost, st.upsertUser} {
 			if p != nil {
 				p.Close()
 			}

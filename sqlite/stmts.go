@@ -9,7 +9,7 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, prevDay, nextDay, setPrev, addUserDay, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+	insertEvent, insertUserDay, prevDay, nextDay, setPrev, addUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -25,6 +25,9 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 		{&st.setPrev, `UPDATE user_activity SET prev_day = ? WHERE user_id = ? AND day = ?`},
 		{&st.addUserDay, `UPDATE user_activity SET stories_created = stories_created + ?,
 			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
+		{&st.addUserMonth, `INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (month, user_id) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
+			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost`},
 		{&st.addSpan, `INSERT INTO active_spans (day, prev_day, users) VALUES (?, ?, ?)
 			ON CONFLICT (day, prev_day) DO UPDATE SET users = users + excluded.users`},
 		{&st.addDaily, addDailySQL},

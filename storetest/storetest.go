@@ -3,8 +3,10 @@
 package storetest
 
 import (
+	stdcmp "cmp"
 	"context"
 	"fmt"
+	"slices"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -33,6 +35,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("DayBoundaries", func(t *testing.T) { testDayBoundaries(t, h) })
 	t.Run("ActiveUsersMatchBruteForce", func(t *testing.T) { testActiveBruteForce(t, h) })
 	t.Run("TopUsersOrder", func(t *testing.T) { testTopUsers(t, h) })
+	t.Run("TopUsersMatchBruteForce", func(t *testing.T) { testTopUsersBruteForce(t, h) })
 	t.Run("RebuildAndVerify", func(t *testing.T) { testRebuildVerify(t, h) })
 	t.Run("RebuildNewZone", func(t *testing.T) { testRebuildZone(t, h) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, h) })
@@ -343,6 +346,7 @@ func testRebuildVerify(t *testing.T, h Harness) {
 		`UPDATE user_activity SET cost = cost + 1 WHERE day = (SELECT MAX(day) FROM user_activity)`,
 		`UPDATE active_spans SET users = users + 1 WHERE day = (SELECT MAX(day) FROM active_spans)`,
 		`UPDATE users SET email = 'x@y.z' WHERE user_id = (SELECT MIN(user_id) FROM users)`,
+		`UPDATE user_month SET cost = cost + 1 WHERE user_id = (SELECT MIN(user_id) FROM user_month)`,
 	} {
 		h.Exec(t, s, tamper)
 		diffs, err := s.Verify(ctx)
@@ -387,6 +391,90 @@ func testRebuildZone(t *testing.T, h Harness) {
 	if s2.Location().String() != "Asia/Tokyo" {
 		t.Errorf("stored zone after rebuild = %s", s2.Location())
 	}
+}
+
+// testTopUsersBruteForce checks top users over many ranges, keys and
+// limits against a direct computation: skewed usage over three months makes
+// the threshold algorithm stop early, sparse keys make it fall back.
+func testTopUsersBruteForce(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	rng := rand.New(rand.NewPCG(21, 22))
+	type tot struct{ cost, stories, calls int64 }
+	perDay := map[int]map[string]*tot{}
+	var evs []analytics.Event
+	for i := 0; i < 4000; i++ {
+		// Zipf-like: user k is picked with weight 1/(k+1).
+		u := int(float64(300) * rng.Float64() * rng.Float64() * rng.Float64())
+		user := fmt.Sprintf("tu%03d", u)
+		day := rng.IntN(95)
+		if perDay[day] == nil {
+			perDay[day] = map[string]*tot{}
+		}
+		tt := perDay[day][user]
+		if tt == nil {
+			tt = &tot{}
+			perDay[day][user] = tt
+		}
+		if rng.IntN(6) == 0 {
+			e := Ev(fmt.Sprintf("tb-%d", i), analytics.EventStoryCreated, user, at(day, 3))
+			e.StoryID = "s"
+			evs = append(evs, e)
+			tt.stories++
+			continue
+		}
+		cost := analytics.Micros(rng.IntN(1000) * (300 - u))
+		evs = append(evs, Call(fmt.Sprintf("tb-%d", i), user, at(day, 2), analytics.ServiceS3, "", "get", cost))
+		tt.cost += int64(cost)
+		tt.calls++
+	}
+	for i := 0; i < len(evs); i += 500 {
+		ingest(t, s, evs[i:min(i+500, len(evs))]...)
+	}
+	for trial := 0; trial < 40; trial++ {
+		from := rng.IntN(95)
+		to := from + rng.IntN(95-from)
+		by := []analytics.SortBy{analytics.SortByCost, analytics.SortByStories, analytics.SortByAPICalls}[trial%3]
+		limit := []int{1, 3, 10, 100}[rng.IntN(4)]
+		sum := map[string]*tot{}
+		for d := from; d <= to; d++ {
+			for u, tt := range perDay[d] {
+				if sum[u] == nil {
+					sum[u] = &tot{}
+				}
+				sum[u].cost += tt.cost
+				sum[u].stories += tt.stories
+				sum[u].calls += tt.calls
+			}
+		}
+		type kv struct {
+			user string
+			v    int64
+		}
+		var want []kv
+		for u, tt := range sum {
+			v := map[analytics.SortBy]int64{analytics.SortByCost: tt.cost, analytics.SortByStories: tt.stories, analytics.SortByAPICalls: tt.calls}[by]
+			want = append(want, kv{u, v})
+		}
+		slices.SortFunc(want, func(a, b kv) int { return stdcmp.Or(stdcmp.Compare(b.v, a.v), stdcmp.Compare(a.user, b.user)) })
+		want = want[:min(limit, len(want))]
+		rows, err := s.TopUsers(ctx, analytics.Range{Start: Day0 + analytics.Day(from), End: Day0 + analytics.Day(to)}, by, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []kv
+		for _, r := range rows {
+			got = append(got, kv{r.UserID, r.SortValue(by)})
+		}
+		if len(got) != len(want) {
+			t.Fatalf("days %d..%d by %s limit %d: %d rows, want %d", from, to, by, limit, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("days %d..%d by %s limit %d: row %d = %v, want %v", from, to, by, limit, i, got[i], want[i])
+			}
+		}
+	}
+	verifyClean(t, s)
 }
 
 // randomEvents makes a realistic mix over 30 days.
