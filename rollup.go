@@ -55,8 +55,8 @@ type RollupDelta struct {
 	Daily      map[Day]*DailyRow
 	UserDays   map[UserDay]*UserDayDelta
 	UserMonths map[UserMonth]*UserDayDelta
-	Costs    map[CostKey]*CostRow
-	Signups  map[string]Signup
+	Costs      map[CostKey]*CostRow
+	Signups    map[string]Signup
 }
 
 // EventDay is the reporting day of an event.
@@ -70,8 +70,8 @@ func BuildRollupDelta(events []Event, loc *time.Location) *RollupDelta {
 		Daily:      map[Day]*DailyRow{},
 		UserDays:   map[UserDay]*UserDayDelta{},
 		UserMonths: map[UserMonth]*UserDayDelta{},
-		Costs:    map[CostKey]*CostRow{},
-		Signups:  map[string]Signup{},
+		Costs:      map[CostKey]*CostRow{},
+		Signups:    map[string]Signup{},
 	}
 	for i := range events {
 		e := &events[i]
