@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"slices"
+	"time"
+
+	analytics "github.com/codestory/analytics"
+)
+
+// Latency goals at p99 over 365 days on the scale data set (the issue's).
+const (
+	DashboardGoal = 50 * time.Millisecond
+	TopUsersGoal  = 200 * time.Millisecond
+)
+
+// tool is one of the five analytics tools, called as its REST handler
+// calls it (the CSV export is written out, to io.Discard).
+type tool struct {
+	name string
+	goal time.Duration
+	call func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error
+}
+
+var tools = []tool{
+	{"get_dashboard_metrics", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.DashboardMetrics(ctx, in)
+		return err
+	}},
+	{"get_cost_breakdown", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.CostBreakdown(ctx, in)
+		return err
+	}},
+	{"get_user_growth", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.UserGrowth(ctx, in)
+		return err
+	}},
+	{"get_top_users", TopUsersGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in})
+		return err
+	}},
+	{"export_analytics (CSV)", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, rows, err := t.ExportRows(ctx, analytics.ExportInput{RangeInput: in, Format: "csv"})
+		if err != nil {
+			return err
+		}
+		return analytics.WriteExportCSV(io.Discard, rows)
+	}},
+}
+
+// rangeInput is the i-th range of days days: the end date steps back one
+// day per call from last, so repeated calls do not hit one cached answer.
+func rangeInput(last analytics.Day, days, i int) analytics.RangeInput {
+	end := last - analytics.Day(i%50)
+	return analytics.RangeInput{StartDate: (end - analytics.Day(days-1)).String(), EndDate: end.String()}
+}
+
+// latencies times runs calls of tl (after a warm-up call if warm), or fewer
+// when budget is spent and at least minRuns were made.
+func latencies(ctx context.Context, t *analytics.Tools, tl tool, last analytics.Day, days, runs, minRuns int, budget time.Duration, warm bool) ([]time.Duration, error) {
+	if warm {
+		if err := tl.call(ctx, t, rangeInput(last, days, runs)); err != nil {
+			return nil, err
+		}
+	}
+	var out []time.Duration
+	start := time.Now()
+	for i := 0; i < runs; i++ {
+		if i >= minRuns && budget > 0 && time.Since(start) > budget {
+			break
+		}
+		t0 := time.Now()
+		if err := tl.call(ctx, t, rangeInput(last, days, i)); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
+}
+
+// percentile is the nearest-rank p-th percentile (p in (0, 100]).
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	rank := int(p/100*float64(len(s))+0.999999) - 1
+	return s[max(0, min(rank, len(s)-1))]
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/codestory/analytics/auth"
+	"github.com/codestory/analytics/bench"
+)
+
+func init() { extraCommands["bench"] = env.bench }
+
+// bench measures ingest throughput, query latency and memory on this
+// machine and prints the report (docs/performance.md).
+func (e env) bench(ctx context.Context, args []string) error {
+	fs := e.flags("bench", nil)
+	engines := fs.String("engines", "sqlite,postgres", "engines to measure, comma-separated: sqlite, postgres")
+	pg := fs.String("pg", e.envOr("ANALYTICS_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"PostgreSQL maintenance database; the bench creates and drops its own databases (ANALYTICS_BENCH_POSTGRES)")
+	events := fs.Int("events", 200_000, "events per ingest path")
+	repeat := fs.Int("repeat", 3, "runs of each ingest path (the report gives the median)")
+	seedEvents := fs.Int("seed-events", 5_000, "events for the seed per-call baseline (one transaction each)")
+	users := fs.Int("scale-users", bench.DefaultScale.Users, "users of the query data set (140,000 gives about 20.5 million events over 365 days)")
+	days := fs.Int("scale-days", bench.DefaultScale.Days, "days of the query data set")
+	skipScale := fs.Bool("skip-scale", false, "skip the query latencies and the export memory (no large data set)")
+	queryRuns := fs.Int("query-runs", 50, "timed calls per tool and range")
+	rawRuns := fs.Int("raw-runs", 5, "at most this many runs of the raw-SQL baseline per tool and range")
+	dir := fs.String("dir", "./data/bench", "where SQLite files go; the scale data set is kept here between runs")
+	out := fs.String("out", "", "also write the report (markdown) to this file")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the server binary: %w", err)
+	}
+	cfg := bench.Config{
+		Engines:     strings.Split(*engines, ","),
+		PostgresURL: *pg,
+		Events:      *events,
+		SeedEvents:  *seedEvents,
+		Repeat:      *repeat,
+		Scale:       bench.ScaleSpec{Users: *users, Days: *days, Seed: bench.DefaultScale.Seed, End: bench.DefaultScale.End},
+		SkipScale:   *skipScale,
+		QueryRuns:   *queryRuns,
+		RawRuns:     *rawRuns,
+		Dir:         *dir,
+		Binary:      bin,
+		StartServer: startBenchServer,
+		Log:         e.stderr,
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	md := rep.Markdown()
+	fmt.Fprint(e.stdout, md)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startBenchServer wires the whole application on db as `serve` does, with
+// a new ingest key, on a free 127.0.0.1 port.
+func startBenchServer(ctx context.Context, db string) (*bench.Server, error) {
+	a, err := common{db: db}.openApp(ctx, appOptions{})
+	if err != nil {
+		return nil, err
+	}
+	key := auth.NewSecret(auth.IngestKeyPrefix)
+	if _, err := a.store.CreateIngestKey(ctx, "bench", auth.HashSecret(key)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	url, stop, err := bench.ServeHandler(a.handler())
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &bench.Server{URL: url, IngestKey: key, Wiring: "the whole application, wired as serve wires it",
+		Stop: func() error { return errors.Join(stop(), a.Close()) }}, nil
+}
