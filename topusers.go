@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 )
 
 // Leader is one user's value in a month's ranking.
@@ -16,12 +17,47 @@ type Leader struct {
 // month's users ranked by a sort key, and exact totals for given users.
 type MonthRankings interface {
 	// MonthLeaders returns up to n users of month ordered by the sort key
-	// descending, then user id ascending, starting after the given leader
-	// (nil: from the top).
+	// descending, then user id descending (any fixed order of ties would
+	// do), starting after the given leader (nil: from the top).
 	MonthLeaders(ctx context.Context, month int32, by SortBy, after *Leader, n int) ([]Leader, error)
 	// UserTotals sums the activity of the given users inside r; users
 	// without activity in r are left out.
 	UserTotals(ctx context.Context, users []string, r Range) ([]TopUserRow, error)
+}
+
+// MonthSplit divides a range for UserTotals: the whole calendar months
+// inside it (FirstMonth..LastMonth, empty when FirstMonth > LastMonth) read
+// from the monthly rollup, and the days before and after them read day by
+// day (an empty edge has End < Start).
+type MonthSplit struct {
+	FirstMonth, LastMonth int32
+	Before, After         Range
+}
+
+// monthStart is the first day of a month number (see MonthOf).
+func monthStart(m int32) Day { return DayFromDate(int(m/12), time.Month(m%12+1), 1) }
+
+// SplitByMonth splits r into whole months and edge days.
+func SplitByMonth(r Range) MonthSplit {
+	fm, lm := MonthOf(r.Start), MonthOf(r.End)
+	if monthStart(fm) != r.Start {
+		fm++
+	}
+	if monthStart(lm+1)-1 != r.End {
+		lm--
+	}
+	empty := Range{Start: 1, End: 0}
+	if fm > lm {
+		return MonthSplit{FirstMonth: fm, LastMonth: lm, Before: r, After: empty}
+	}
+	sp := MonthSplit{FirstMonth: fm, LastMonth: lm, Before: empty, After: empty}
+	if r.Start < monthStart(fm) {
+		sp.Before = Range{Start: r.Start, End: monthStart(fm) - 1}
+	}
+	if end := monthStart(lm+1) - 1; r.End > end {
+		sp.After = Range{Start: end + 1, End: r.End}
+	}
+	return sp
 }
 
 // SortValue is the row's value for a sort key.

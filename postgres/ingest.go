@@ -451,10 +451,11 @@ func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) bool 
 	return true
 }
 
-var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"month", "int4"}, {"user_id", "text"}},
+var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"user_id", "text"}, {"month", "int4"}},
 	int8s("stories_created", "api_calls", "audio_ms", "cost")...)...)
 
-// queueUserMonths upserts the monthly rankings' rows, in key order.
+// queueUserMonths upserts the monthly rankings' rows. The user locks taken
+// first serialize writers of one user's rows, whatever their order here.
 func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) bool {
 	if len(d.UserMonths) == 0 {
 		return false
@@ -467,7 +468,7 @@ func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) bool {
 		months, users = append(months, k.Month), append(users, k.UserID)
 		stories, calls, audio, cost = append(stories, v.Stories), append(calls, v.APICalls), append(audio, v.AudioMillis), append(cost, int64(v.Cost))
 	}
-	b.Queue(upsertUserMonthSQL, months, users, stories, calls, audio, cost)
+	b.Queue(upsertUserMonthSQL, users, months, stories, calls, audio, cost)
 	return true
 }
 

@@ -93,18 +93,17 @@ var rankColumn = map[analytics.SortBy]string{
 	analytics.SortByAPICalls: "api_calls",
 }
 
-// MonthLeaders reads a month's ranking by keyset pagination on its index.
+// MonthLeaders reads a month's ranking by keyset pagination: a row
+// comparison the index on (month, key, user_id) answers scanning backwards.
 func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.SortBy, after *analytics.Leader, n int) ([]analytics.Leader, error) {
 	col := rankColumn[by]
 	q := `SELECT user_id, ` + col + ` FROM user_month WHERE month = $1`
-	args := []any{month}
+	args := []any{month, n}
 	if after != nil {
-		q += ` AND (` + col + ` < $3 OR (` + col + ` = $3 AND user_id > $4))`
-		args = append(args, n, after.Value, after.UserID)
-	} else {
-		args = append(args, n)
+		q += ` AND (` + col + `, user_id) < ($3, $4)`
+		args = append(args, after.Value, after.UserID)
 	}
-	q += ` ORDER BY ` + col + ` DESC, user_id ASC LIMIT $2`
+	q += ` ORDER BY ` + col + ` DESC, user_id DESC LIMIT $2`
 	rows, _ := s.pool.Query(ctx, q, args...)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.Leader, error) {
 		var l analytics.Leader
@@ -113,15 +112,24 @@ func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.Sort
 	})
 }
 
-// UserTotals sums the given users' activity inside r, one primary-key range
-// probe per user.
+// UserTotals sums the given users' activity inside r: whole months from the
+// monthly rollup, the days around them from user_activity, each user by
+// index probes (LATERAL: a join would let the planner hash whole tables).
 func (s *Store) UserTotals(ctx context.Context, users []string, r analytics.Range) ([]analytics.TopUserRow, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT a.user_id, COALESCE(u.email, ''), sum(a.stories_created)::bigint, sum(a.api_calls)::bigint,
-			sum(a.audio_ms)::bigint, sum(a.cost)::bigint
-		FROM unnest($3::text[]) AS x(user_id)
-		JOIN user_activity a ON a.user_id = x.user_id AND a.day BETWEEN $1 AND $2
-		LEFT JOIN users u ON u.user_id = a.user_id
-		GROUP BY a.user_id, u.email`, int32(r.Start), int32(r.End), users)
+	sp := analytics.SplitByMonth(r)
+	rows, _ := s.pool.Query(ctx, `SELECT x.user_id, COALESCE(u.email, ''),
+			COALESCE(m.s, 0) + COALESCE(d.s, 0), COALESCE(m.c, 0) + COALESCE(d.c, 0),
+			COALESCE(m.a, 0) + COALESCE(d.a, 0), COALESCE(m.k, 0) + COALESCE(d.k, 0)
+		FROM unnest($1::text[]) AS x(user_id)
+		CROSS JOIN LATERAL (
+			SELECT count(*) AS n, sum(stories_created)::bigint AS s, sum(api_calls)::bigint AS c, sum(audio_ms)::bigint AS a, sum(cost)::bigint AS k
+			FROM user_month WHERE user_id = x.user_id AND month BETWEEN $2 AND $3) m
+		CROSS JOIN LATERAL (
+			SELECT count(*) AS n, sum(stories_created)::bigint AS s, sum(api_calls)::bigint AS c, sum(audio_ms)::bigint AS a, sum(cost)::bigint AS k
+			FROM user_activity WHERE user_id = x.user_id AND (day BETWEEN $4 AND $5 OR day BETWEEN $6 AND $7)) d
+		LEFT JOIN users u ON u.user_id = x.user_id
+		WHERE m.n + d.n > 0`, users, sp.FirstMonth, sp.LastMonth,
+		int32(sp.Before.Start), int32(sp.Before.End), int32(sp.After.Start), int32(sp.After.End))
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.TopUserRow, error) {
 		var u analytics.TopUserRow
 		var cost int64

@@ -121,10 +121,10 @@ func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.Sort
 	q := `SELECT user_id, ` + col + ` FROM user_month WHERE month = ?`
 	args := []any{month}
 	if after != nil {
-		q += ` AND (` + col + ` < ? OR (` + col + ` = ? AND user_id > ?))`
-		args = append(args, after.Value, after.Value, after.UserID)
+		q += ` AND (` + col + `, user_id) < (?, ?)`
+		args = append(args, after.Value, after.UserID)
 	}
-	q += ` ORDER BY ` + col + ` DESC, user_id ASC LIMIT ?`
+	q += ` ORDER BY ` + col + ` DESC, user_id DESC LIMIT ?`
 	rows, err := s.read.QueryContext(ctx, q, append(args, n)...)
 	if err != nil {
 		return nil, err
@@ -141,20 +141,31 @@ func (s *Store) MonthLeaders(ctx context.Context, month int32, by analytics.Sort
 	return out, rows.Err()
 }
 
-// UserTotals sums the given users' activity inside r.
+// UserTotals sums the given users' activity inside r: whole months from the
+// monthly rollup, the days around them from user_activity.
 func (s *Store) UserTotals(ctx context.Context, users []string, r analytics.Range) ([]analytics.TopUserRow, error) {
+	sp := analytics.SplitByMonth(r)
 	var out []analytics.TopUserRow
 	for len(users) > 0 {
-		chunk := users[:min(len(users), 500)]
+		chunk := users[:min(len(users), 400)]
 		users = users[len(chunk):]
-		args := []any{int64(r.Start), int64(r.End)}
+		in := "?" + strings.Repeat(",?", len(chunk)-1)
+		args := []any{sp.FirstMonth, sp.LastMonth}
 		for _, u := range chunk {
 			args = append(args, u)
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT a.user_id, COALESCE(u.email, ''), SUM(a.stories_created), SUM(a.api_calls), SUM(a.audio_ms), SUM(a.cost)
-			FROM user_activity a LEFT JOIN users u ON u.user_id = a.user_id
-			WHERE a.day BETWEEN ? AND ? AND a.user_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)
-			GROUP BY a.user_id`, args...)
+		args = append(args, int64(sp.Before.Start), int64(sp.Before.End), int64(sp.After.Start), int64(sp.After.End))
+		for _, u := range chunk {
+			args = append(args, u)
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT p.user_id, COALESCE(u.email, ''), SUM(p.s), SUM(p.c), SUM(p.a), SUM(p.k)
+			FROM (SELECT user_id, stories_created AS s, api_calls AS c, audio_ms AS a, cost AS k
+			      FROM user_month WHERE month BETWEEN ? AND ? AND user_id IN (`+in+`)
+			      UNION ALL
+			      SELECT user_id, stories_created, api_calls, audio_ms, cost
+			      FROM user_activity WHERE (day BETWEEN ? AND ? OR day BETWEEN ? AND ?) AND user_id IN (`+in+`)) p
+			LEFT JOIN users u ON u.user_id = p.user_id
+			GROUP BY p.user_id`, args...)
 		if err != nil {
 			return nil, err
 		}

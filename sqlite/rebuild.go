@@ -31,7 +31,7 @@ var rollups = []rollup{
 				FROM events WHERE user_id != '' GROUP BY user_id, day)`},
 	},
 	{
-		table: "user_month", key: "month, user_id", cols: "user_id, month, stories_created, api_calls, audio_ms, cost",
+		table: "user_month", key: "user_id, month", cols: "user_id, month, stories_created, api_calls, audio_ms, cost",
 		fill: []string{`INSERT INTO {T} (user_id, month, stories_created, api_calls, audio_ms, cost)
 			SELECT user_id, ` + monthOfDay + `, SUM(stories_created), SUM(api_calls), SUM(audio_ms), SUM(cost)
 			FROM {user_activity} GROUP BY 1, 2`},

@@ -26,7 +26,7 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 		{&st.addUserDay, `UPDATE user_activity SET stories_created = stories_created + ?,
 			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
 		{&st.addUserMonth, `INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (month, user_id) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
+			ON CONFLICT (user_id, month) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
 			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost`},
 		{&st.addSpan, `INSERT INTO active_spans (day, prev_day, users) VALUES (?, ?, ?)
 			ON CONFLICT (day, prev_day) DO UPDATE SET users = users + excluded.users`},

@@ -8,12 +8,12 @@ CREATE TABLE user_month (
     api_calls       bigint NOT NULL DEFAULT 0,
     audio_ms        bigint NOT NULL DEFAULT 0,
     cost            bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (month, user_id)
+    PRIMARY KEY (user_id, month)
 );
 
-CREATE INDEX user_month_by_cost ON user_month (month, cost DESC, user_id);
-CREATE INDEX user_month_by_stories ON user_month (month, stories_created DESC, user_id);
-CREATE INDEX user_month_by_calls ON user_month (month, api_calls DESC, user_id);
+CREATE INDEX user_month_by_cost ON user_month (month, cost, user_id);
+CREATE INDEX user_month_by_stories ON user_month (month, stories_created, user_id);
+CREATE INDEX user_month_by_calls ON user_month (month, api_calls, user_id);
 
 INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost)
 SELECT user_id,
