@@ -30,8 +30,9 @@ type Config struct {
 	HTTPClients int      // concurrent HTTP clients (default 2)
 	Repeat      int      // runs of each ingest path; the report gives the median (default 3)
 
-	Scale     ScaleSpec // the query data set (default DefaultScale)
-	SkipScale bool      // no query latencies and no export memory
+	Scale       ScaleSpec // the query data set (default DefaultScale)
+	SkipScale   bool      // no query latencies and no export memory
+	ReloadScale bool      // load the scale data set again even if a kept one matches
 	// ScalePostgresDB is the PostgreSQL database kept with the scale data
 	// set between runs (default analytics_bench_scale).
 	ScalePostgresDB string
@@ -396,7 +397,7 @@ func (r *runner) scaleData(ctx context.Context, eng engine) (string, scaleRecord
 	res := ScaleResult{Engine: eng.name(), Spec: spec}
 	defer func() { r.rep.Scale = append(r.rep.Scale, res) }()
 
-	if rec, ok := readScaleRecord(recPath); ok && rec.Spec.equal(spec) && rec.DB == redact(db) {
+	if rec, ok := readScaleRecord(recPath); ok && !r.cfg.ReloadScale && rec.Spec.equal(spec) && rec.DB == redact(db) {
 		if n, err := countEvents(ctx, eng, db); err == nil && n == rec.Events {
 			r.log("%s: reusing the scale data set in %s (%s events, loaded %s)", eng.name(), redact(db), thousands(n), rec.LoadedAt.Format(time.DateOnly))
 			res.Record, res.Reused = rec, true

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,6 +111,7 @@ type Machine struct {
 	Engines  []string
 	LoadAvg  string // at the start
 	LoadEnd  string // at the end
+	Revision string // the code measured: VCS revision of the binary
 }
 
 func machine(ctx context.Context, engines []engine) Machine {
@@ -118,10 +121,41 @@ func machine(ctx context.Context, engines []engine) Machine {
 		m.MemTotal = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
 	}
 	m.LoadAvg = loadAvg()
+	m.Revision = revision()
 	for _, e := range engines {
 		m.Engines = append(m.Engines, e.version(ctx))
 	}
 	return m
+}
+
+// revision is the git commit the binary was built from ("+ uncommitted
+// changes" when the tree had some), or, when the build did not record it
+// (-buildvcs=false), the working tree's at the start of the run.
+func revision() string {
+	var rev, dirty string
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = " + uncommitted changes"
+				}
+			}
+		}
+	}
+	if rev == "" {
+		out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+		if err != nil {
+			return "an unknown revision"
+		}
+		rev = strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			dirty = " + uncommitted changes"
+		}
+	}
+	return "commit " + rev[:min(12, len(rev))] + dirty
 }
 
 // loadAvg is the 1, 5 and 15-minute load averages.
@@ -205,8 +239,8 @@ func (r *Report) Markdown() string {
 	c := r.Config
 	m := r.Machine
 	w("## Benchmark report\n\n")
-	w("Measured %s in one run of `codestory-analytics bench` (%s). Machine: %d CPUs (%s), %s RAM, %s, %s; %s. Load average (1, 5, 15 min) at the start %s, at the end %s: other work on the machine adds noise.\n\n",
-		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second), m.CPUs, m.CPUModel, m.MemTotal, m.OS, m.Go,
+	w("Measured %s in one run of `codestory-analytics bench` (%s), code at %s. Machine: %d CPUs (%s), %s RAM, %s, %s; %s. Load average (1, 5, 15 min) at the start %s, at the end %s: other work on the machine adds noise.\n\n",
+		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second), m.Revision, m.CPUs, m.CPUModel, m.MemTotal, m.OS, m.Go,
 		strings.Join(m.Engines, ", "), m.LoadAvg, m.LoadEnd)
 
 	met, missed := r.Verdicts()

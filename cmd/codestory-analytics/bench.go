@@ -26,6 +26,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 	users := fs.Int("scale-users", bench.DefaultScale.Users, "users of the query data set (140,000 gives about 20.5 million events over 365 days)")
 	days := fs.Int("scale-days", bench.DefaultScale.Days, "days of the query data set")
 	skipScale := fs.Bool("skip-scale", false, "skip the query latencies and the export memory (no large data set)")
+	reloadScale := fs.Bool("reload-scale", false, "load the query data set again even if a kept one matches (after a schema change)")
+	scaleDB := fs.String("scale-pg-db", "analytics_bench_scale", "PostgreSQL database kept with the query data set between runs")
 	queryRuns := fs.Int("query-runs", 50, "timed calls per tool and range")
 	rawRuns := fs.Int("raw-runs", 5, "at most this many runs of the raw-SQL baseline per tool and range")
 	dir := fs.String("dir", "./data/bench", "where SQLite files go; the scale data set is kept here between runs")
@@ -38,19 +40,21 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("find the server binary: %w", err)
 	}
 	cfg := bench.Config{
-		Engines:     strings.Split(*engines, ","),
-		PostgresURL: *pg,
-		Events:      *events,
-		SeedEvents:  *seedEvents,
-		Repeat:      *repeat,
-		Scale:       bench.ScaleSpec{Users: *users, Days: *days, Seed: bench.DefaultScale.Seed, End: bench.DefaultScale.End},
-		SkipScale:   *skipScale,
-		QueryRuns:   *queryRuns,
-		RawRuns:     *rawRuns,
-		Dir:         *dir,
-		Binary:      bin,
-		StartServer: startBenchServer,
-		Log:         e.stderr,
+		Engines:         strings.Split(*engines, ","),
+		PostgresURL:     *pg,
+		Events:          *events,
+		SeedEvents:      *seedEvents,
+		Repeat:          *repeat,
+		Scale:           bench.ScaleSpec{Users: *users, Days: *days, Seed: bench.DefaultScale.Seed, End: bench.DefaultScale.End},
+		SkipScale:       *skipScale,
+		ReloadScale:     *reloadScale,
+		ScalePostgresDB: *scaleDB,
+		QueryRuns:       *queryRuns,
+		RawRuns:         *rawRuns,
+		Dir:             *dir,
+		Binary:          bin,
+		StartServer:     startBenchServer,
+		Log:             e.stderr,
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
