@@ -109,20 +109,18 @@ func rangeTool[T any](s *Server, name string, tool func(context.Context, analyti
 	})
 }
 
-// intParam parses an optional integer query parameter.
-func intParam(r *http.Request, name string) (int, error) {
+// intParam parses an optional integer query parameter (nil when absent);
+// the tool validates its range, so every door refuses the same values.
+func intParam(r *http.Request, name string) (*int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		return 0, nil
+		return nil, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, analytics.Errorf(analytics.KindInvalid, "%s must be an integer (got %q)", name, v)
+		return nil, analytics.Errorf(analytics.KindInvalid, "%s must be an integer (got %q)", name, v)
 	}
-	if n == 0 {
-		return 0, analytics.Errorf(analytics.KindInvalid, "%s must be between 1 and %d (got 0)", name, analytics.MaxTopUsersLimit)
-	}
-	return n, nil
+	return &n, nil
 }
 
 func (s *Server) handleTopUsers(w http.ResponseWriter, r *http.Request) {
