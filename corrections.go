@@ -32,7 +32,7 @@ type Corrector interface {
 
 // RepriceOptions selects the calls a reprice recomputes.
 type RepriceOptions struct {
-	Since, Until *Day  // reporting-zone days, inclusive; nil: unbounded
+	Since, Until *Day   // reporting-zone days, inclusive; nil: unbounded
 	Model        string // exact model id as stored; "" for every model
 	DryRun       bool
 	BatchSize    int // events per transaction; 0 means DefaultRepriceBatch

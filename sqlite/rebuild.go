@@ -47,7 +47,7 @@ var rollups = []rollup{
 				SUM(CASE WHEN service = 's3' THEN cost ELSE 0 END),
 				SUM(CASE WHEN type = 'payment' THEN amount_cents ELSE 0 END),
 				SUM(CASE WHEN type = 'refund' THEN amount_cents ELSE 0 END)
-			FROM events WHERE `+live+` GROUP BY day`,
+			FROM events WHERE ` + live + ` GROUP BY day`,
 			`UPDATE {T} SET active_users = (SELECT count(*) FROM {user_activity} ua WHERE ua.day = {T}.day)`},
 	},
 	{
