@@ -429,3 +429,60 @@ func testRepriceBruteForce(t *testing.T, h Harness) {
 	}
 	checkAgainstOracle(t, s, oracle{live: live, loc: time.UTC}, rng)
 }
+
+// testRepriceDuringIngest reprices while two writers keep ingesting calls
+// for the same users and days, priced by the new catalog as a server would
+// after the price change. No update may be lost or doubled: at the end every
+// call carries the new price and every figure equals brute force.
+func testRepriceDuringIngest(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	rng := rand.New(rand.NewPCG(51, 53))
+	old := randomEvents(rng, "old", 1500)
+	for i := 0; i < len(old); i += 250 {
+		ingest(t, s, old[i:min(i+250, len(old))]...)
+	}
+	late := randomEvents(rng, "new", 1200)
+	for i := range late {
+		if late[i].Type == analytics.EventAPICall {
+			quoteFor(&late[i])
+		}
+	}
+	errs := make(chan error, 3)
+	for w := 0; w < 2; w++ {
+		go func(w int) {
+			for i := w * 100; i < len(late); i += 200 {
+				if _, err := s.IngestEvents(ctx, late[i:min(i+100, len(late))]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	go func() {
+		_, err := s.RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 50}, quoteFor)
+		errs <- err
+	}()
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second pass catches calls the first one had not reached yet and
+	// finds nothing else to change.
+	if _, err := s.RepriceEvents(ctx, analytics.RepriceOptions{}, quoteFor); err != nil {
+		t.Fatal(err)
+	}
+	var want []analytics.Event
+	for _, e := range append(old, late...) {
+		if e.Type == analytics.EventAPICall {
+			quoteFor(&e)
+		}
+		want = append(want, e)
+	}
+	checkAgainstOracle(t, s, oracle{live: want, loc: time.UTC}, rng)
+	rep, err := s.RepriceEvents(ctx, analytics.RepriceOptions{}, quoteFor)
+	if err != nil || rep.CallsRepriced != 0 {
+		t.Fatalf("a third reprice changed %d calls (%v)", rep.CallsRepriced, err)
+	}
+}
