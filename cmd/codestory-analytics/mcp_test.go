@@ -93,7 +93,7 @@ func asJSON(t *testing.T, v any) any {
 	return decodeJSON(t, b)
 }
 
-var mcpAdminTools = []string{"export_analytics", "get_cost_breakdown", "get_dashboard_metrics", "get_top_users", "get_user_growth"}
+var mcpAdminTools = []string{"export_analytics", "get_cost_breakdown", "get_dashboard_metrics", "get_top_users", "get_user_growth", "list_prices", "reprice"}
 
 // seedMCP ingests a small, varied data set.
 func (ts *testServer) seedMCP(key string) {
