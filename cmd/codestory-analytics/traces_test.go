@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/internal/pgtest"
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -22,6 +24,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // genCall is one paid call, written once and sent both as an OpenTelemetry
@@ -142,6 +148,14 @@ func (c genCall) spanName() string {
 	return c.op
 }
 
+// asEvent is the call as a validated event (for building spans directly).
+func (c genCall) asEvent() analytics.Event {
+	return analytics.Event{Type: analytics.EventAPICall, Timestamp: c.end, UserID: c.user, Service: analytics.Service(c.service),
+		Operation: c.op, Model: c.model, InputTokens: c.input, OutputTokens: c.output, CacheReadInputTokens: c.cacheRead,
+		CacheCreationInputTokens: c.cacheCreate, CacheCreation1hTokens: c.cache1h, Characters: c.chars,
+		BytesTransferred: c.bytes, Requests: c.requests, StoryID: c.story}
+}
+
 // event is the same call as the event contract writes it.
 func (c genCall) event(id string) map[string]any {
 	e := map[string]any{"id": id, "type": "api_call", "timestamp": c.end.UTC().Format(time.RFC3339Nano),
@@ -247,10 +261,18 @@ func (c *errorCatcher) all() string {
 // otlptracehttp exporter, configured only by OTEL_EXPORTER_OTLP_* variables,
 // and checks that every figure equals the same calls sent to /v1/events; a
 // re-export changes nothing.
+// It runs on SQLite and on PostgreSQL.
 func TestTracesViaOTelExporter(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testTracesViaOTelExporter(t, func(*testing.T) string { return "" }) })
+	t.Run("postgres", func(t *testing.T) {
+		testTracesViaOTelExporter(t, func(t *testing.T) string { return pgtest.NewDatabase(t) })
+	})
+}
+
+func testTracesViaOTelExporter(t *testing.T, newDB func(*testing.T) string) {
 	now := time.Now().UTC()
-	tracesSrv := startServer(t, "")
-	eventsSrv := startServer(t, "")
+	tracesSrv := startServer(t, newDB(t))
+	eventsSrv := startServer(t, newDB(t))
 	tracesKey, eventsKey := tracesSrv.ingestKey(), eventsSrv.ingestKey()
 	tracesAdmin := tracesSrv.adminToken("a@example.com", "analyst")
 	eventsAdmin := eventsSrv.adminToken("a@example.com", "analyst")
@@ -526,6 +548,25 @@ func TestTracesRequests(t *testing.T) {
 	}
 	if v := metricValue(t, ts, `analytics_ingest_events_total{result="accepted"}`); v != 1 {
 		t.Errorf("accepted = %v, want 1 (the first span here; every earlier request was refused whole)", v)
+	}
+
+	// At most 10,000 spans with usage in one export, as events in one batch.
+	many := &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{}}}}}
+	for i := 0; i <= 10_000; i++ {
+		c := testCalls(now)[0]
+		many.ResourceSpans[0].ScopeSpans[0].Spans = append(many.ResourceSpans[0].ScopeSpans[0].Spans, otlpSpan(c.asEvent(), 1_000_000+i))
+	}
+	pb, _ := proto.Marshal(many)
+	res = ts.do("POST", "/v1/traces", key, bytes.NewReader(pb), "Content-Type", "application/x-protobuf")
+	if res.Status != 413 || res.Header.Get("Content-Type") != "application/x-protobuf" {
+		t.Errorf("10,001 spans: %d %s", res.Status, res.Body)
+	}
+	var st statuspb.Status
+	if err := proto.Unmarshal(res.Body, &st); err != nil || !strings.Contains(st.Message, "more than 10000 spans") {
+		t.Errorf("the refusal should be a google.rpc.Status with the reason: %v %v", err, st.Message)
+	}
+	if v := metricValue(t, ts, `analytics_ingest_events_total{result="accepted"}`); v != 1 {
+		t.Errorf("accepted = %v after the refused export, want still 1", v)
 	}
 
 	// Body limits as /v1/events: the compressed and the decompressed size.
