@@ -32,6 +32,8 @@ var RequiredPermission = map[string]analytics.Permission{
 	analytics.ToolUserGrowth:       analytics.PermViewAnalytics,
 	analytics.ToolTopUsers:         analytics.PermViewAnalytics,
 	analytics.ToolExportAnalytics:  analytics.PermExportData,
+	analytics.ToolAuditLog:         analytics.PermViewAudit,
+	analytics.ToolAsk:              analytics.PermViewAnalytics,
 }
 
 // Actions is the seed's audit action per tool.
@@ -42,6 +44,8 @@ var Actions = map[string]string{
 	analytics.ToolTopUsers:         "analytics_top_users_viewed",
 	analytics.ToolExportAnalytics:  "analytics_data_exported",
 	analytics.ToolLogAPICall:       "api_call_logged",
+	analytics.ToolAuditLog:         "audit_log_viewed",
+	analytics.ToolAsk:              "analytics_asked",
 }
 
 // Action is the audit action of a tool (analytics_<tool> when unknown).
@@ -151,6 +155,8 @@ func (h *hooks) validate(_ context.Context, in *HookInput) (*Decision, error) {
 		if _, err = v.Range(); err == nil {
 			err = v.Validate()
 		}
+	case *analytics.AuditLogInput:
+		_, err = v.Filter()
 	}
 	if err != nil {
 		return Deny(analytics.KindInvalid, analytics.ErrorMessage(err)), nil

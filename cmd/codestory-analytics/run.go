@@ -101,6 +101,10 @@ type common struct {
 	db     string
 	tz     string
 	prices string
+	// auditKeyFile is --audit-key-file; auditKeyEnv is ANALYTICS_AUDIT_KEY,
+	// the key itself (never a flag: command lines are visible to all).
+	auditKeyFile string
+	auditKeyEnv  string
 }
 
 func (e env) envOr(name, def string) string {
@@ -120,6 +124,8 @@ func (e env) flags(name string, c *common) *flag.FlagSet {
 		fs.StringVar(&c.db, "db", e.envOr("ANALYTICS_DB", DefaultDB), "database: sqlite:PATH or postgres://URL (ANALYTICS_DB)")
 		fs.StringVar(&c.tz, "tz", e.envOr("ANALYTICS_TZ", ""), "reporting time zone, e.g. UTC or Europe/Berlin (ANALYTICS_TZ; default: the database's, UTC for a new one)")
 		fs.StringVar(&c.prices, "prices", e.envOr("ANALYTICS_PRICES", ""), "price catalog override file (ANALYTICS_PRICES)")
+		fs.StringVar(&c.auditKeyFile, "audit-key-file", e.envOr("ANALYTICS_AUDIT_KEY_FILE", ""), "file holding the audit log's HMAC key (ANALYTICS_AUDIT_KEY_FILE; or the key itself in ANALYTICS_AUDIT_KEY); default for SQLite: the database path + "+AuditKeySuffix+", generated when absent; PostgreSQL requires one, shared by every replica")
+		c.auditKeyEnv = e.getenv("ANALYTICS_AUDIT_KEY")
 	}
 	return fs
 }
