@@ -213,11 +213,13 @@ func (e env) migrate(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	s, err := c.openStore(ctx)
+	// The whole app, so that the audit key is found (or generated) and a
+	// chain from before audit keys is anchored under it.
+	a, err := c.openApp(ctx, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer a.Close()
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
 }
