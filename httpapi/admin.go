@@ -294,21 +294,19 @@ const MaxAuditPage = analytics.MaxAuditPage
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	in := analytics.AuditLogInput{Admin: q.Get("admin"), Action: q.Get("action"), Since: q.Get("since"), Until: q.Get("until")}
+	// Bad numbers are left for the guard's validation, which runs after
+	// authentication and authorization (-1 is out of range for both).
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxAuditPage {
-			s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "limit must be between 1 and %d", MaxAuditPage))
-			return
+		in.Limit = -1
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 {
+			in.Limit = n
 		}
-		in.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "before must be an entry id"))
-			return
+		in.Before = -1
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 1 {
+			in.Before = n
 		}
-		in.Before = n
 	}
 	tool := &analytics.AuditLog{Store: s.AuditStore}
 	res, err := runTool(s, r, s.call(r, analytics.ToolAuditLog, &in), func(ctx context.Context) (*analytics.AuditLogPage, error) {
