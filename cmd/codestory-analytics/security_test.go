@@ -316,6 +316,12 @@ func TestHTTPHygiene(t *testing.T) {
 			t.Errorf("%s %s: Cache-Control %q, X-Content-Type-Options %q", c.method, c.path, res.Header.Get("Cache-Control"), res.Header.Get("X-Content-Type-Options"))
 		}
 	}
+	// The MCP SDK asks for no-cache on its responses; no-store wins.
+	res := ts.do("POST", "/mcp", owner, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`),
+		"Content-Type", "application/json", "Accept", "application/json, text/event-stream")
+	if cc := res.Header.Get("Cache-Control"); res.Status != 200 || !strings.Contains(cc, "no-store") || strings.Contains(cc, "no-cache") {
+		t.Errorf("POST /mcp: %d, Cache-Control %q", res.Status, cc)
+	}
 	for _, p := range []string{"/static/", "/static/assets/", "/static/assets"} {
 		if res := ts.do("GET", p, "", nil); res.Status != 404 || bytes.Contains(res.Body, []byte("<a href")) {
 			t.Errorf("GET %s: %d %.200s; want 404, no listing", p, res.Status, res.Body)
@@ -325,7 +331,7 @@ func TestHTTPHygiene(t *testing.T) {
 	post := func(body []byte, header ...string) response {
 		return ts.do("POST", "/v1/events", key, bytes.NewReader(body), append([]string{"Content-Type", "application/json"}, header...)...)
 	}
-	res := post([]byte(`{"events": {}}`))
+	res = post([]byte(`{"events": {}}`))
 	if msg := res.errorText(t); res.Status != 400 || msg != `"events" must be an array (got object)` {
 		t.Errorf("events as an object: %d %q", res.Status, msg)
 	}
