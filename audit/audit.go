@@ -1,6 +1,10 @@
 // Package audit makes the audit log tamper-evident: every entry's hash covers
 // its fields and the previous entry's hash, so changing, removing or
-// reordering a row breaks the chain from that row on.
+// reordering a row breaks the chain from that row on; every entry's MAC,
+// under a key kept outside the database, makes the chain impossible to
+// recompute without the key; checkpoints kept elsewhere reveal a cut tail.
+// Entries are bounded in size, and floods of unauthenticated denials are
+// aggregated per source address.
 package audit
 
 import (
@@ -51,7 +55,7 @@ func Hash(prev string, e *analytics.AuditEntry) string {
 type Log struct {
 	Store analytics.AuditStore
 	Now   func() time.Time
-	// Key is the audit key (see LoadKey); nil writes unkeyed entries.
+	// Key is the audit key (ParseKey, LoadKeyFile); nil writes unkeyed entries.
 	Key []byte
 	// Suppress, when set, aggregates unauthenticated denials: at most
 	// PerWindow entries per source address and Window, the rest counted and

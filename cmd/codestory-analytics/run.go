@@ -30,7 +30,7 @@ Commands:
   query        run an analytics tool and print JSON: dashboard, costs, growth, top, export
   rebuild      recompute every rollup from events (--tz re-buckets days)
   verify       prove rollups equal a fresh aggregate of events (exit 1 if not)
-  audit        audit log: verify
+  audit        audit log: verify [--checkpoint LINE], head (print a checkpoint)
   mcp          MCP server on stdio (admin token in ANALYTICS_TOKEN)
 
 Every flag has an environment twin: --db is ANALYTICS_DB, --tz ANALYTICS_TZ, and so on.
