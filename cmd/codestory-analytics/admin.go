@@ -206,23 +206,5 @@ func (e env) token(ctx context.Context, args []string) error {
 }
 
 func (e env) auditCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"usage: codestory-analytics audit verify"}
-	}
-	var c common
-	fs := e.flags("audit verify", &c)
-	if _, err := parse(fs, args[1:], 0); err != nil {
-		return err
-	}
-	a, err := c.openApp(ctx, appOptions{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	n, err := audit.Verify(ctx, a.store)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: audit chain of %d entries verified\n", n)
-	return nil
+	return e.auditCommand(ctx, args) // auditcmd.go
 }

@@ -40,6 +40,8 @@ type app struct {
 	closers  []func() error
 	askModel string
 	getenv   func(string) string
+	// askBudget caps each admin's daily Ask spend (nil: the store keeps none).
+	askBudget *guard.AskBudget
 }
 
 type appOptions struct {
@@ -48,6 +50,11 @@ type appOptions struct {
 	redisURL    string
 	redisPrefix string // keeps tests apart on one Redis
 	log         *slog.Logger
+	// readOnlyAudit opens the audit log without generating a key or
+	// anchoring an unkeyed chain (audit verify, audit head).
+	readOnlyAudit bool
+	// askDailyLimit is --ask-daily-limit; nil means the default.
+	askDailyLimit *analytics.Micros
 }
 
 func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -72,7 +79,10 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	a.closers = append(a.closers, s.Close)
 	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
-	a.audit = &audit.Log{Store: fs}
+	if err := a.openAudit(ctx, c, o); err != nil { // auditwire.go
+		a.Close()
+		return nil, err
+	}
 	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
@@ -99,6 +109,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	gc.Limiter = a.limiter
 	a.guard = guard.New(gc)
+	a.addAskBudget(o) // auditwire.go
 	a.guard.OnDecision = func(tool string, door analytics.Door, outcome string) {
 		a.metrics.GuardDecisions.WithLabelValues(tool, string(door), outcome).Inc()
 	}

@@ -73,7 +73,7 @@ type process struct {
 func (p *process) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, "serve", "--addr", p.addr, "--db", p.db, "--log-level", "error")
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(os.Environ(), append([]string{"ANALYTICS_AUDIT_KEY=" + testAuditKey}, p.env...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
@@ -101,7 +101,7 @@ func (p *process) kill() {
 func (p *process) cli(args ...string) string {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, append(args, "--db", p.db)...)
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(os.Environ(), append([]string{"ANALYTICS_AUDIT_KEY=" + testAuditKey}, p.env...)...)
 	cmd.Stdin = strings.NewReader("a-long-enough-password\n")
 	out, err := cmd.Output()
 	if err != nil {

@@ -30,7 +30,7 @@ func init() {
 
 // mcpServer is the MCP server "analytics" over the app's guard and tools.
 func (a *app) mcpServer() *mcpserver.Server {
-	return mcpserver.New(mcpserver.Config{Guard: a.guard, Tools: a.tools, Ingester: a.ingester, Log: a.log})
+	return mcpserver.New(mcpserver.Config{Guard: a.guard, Tools: a.tools, Ingester: a.ingester, Log: a.log, Audit: a.store})
 }
 
 // ErrNoMCPToken explains how to run the stdio server.

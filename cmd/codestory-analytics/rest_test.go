@@ -319,6 +319,8 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/users/top":    {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
 		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
+		// get_audit_log is a guarded tool: authorization before validation.
+		"GET /admin/audit?limit=0&before=5": {401, 401, 401, 403, 403, 403, 400, 401},
 		"GET /api/session":                  {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/prices":                 {401, 401, 401, 403, 200, 200, 200, 401},
 		"POST /admin/prices":                {401, 401, 401, 403, 403, 403, 400, 401},
