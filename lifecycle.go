@@ -74,3 +74,15 @@ func CredentialOf(p *Principal) Credential {
 	}
 	return Credential{}
 }
+
+// The credential-lifecycle tools (owners only: MANAGE_ADMINS).
+const (
+	ToolListAdmins         = "list_admins"
+	ToolUpdateAdmin        = "update_admin"
+	ToolDeleteAdmin        = "delete_admin"
+	ToolResetAdminPassword = "reset_admin_password"
+	ToolListTokens         = "list_tokens"
+	ToolRevokeToken        = "revoke_token"
+	ToolListIngestKeys     = "list_ingest_keys"
+	ToolRevokeIngestKey    = "revoke_ingest_key"
+)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/access"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
@@ -40,6 +41,8 @@ type Deps struct {
 	Extra []Route
 	// MaxBodyBytes caps a request body to /v1/events (default 32 MiB).
 	MaxBodyBytes int64
+	// Access runs the owners' credential-lifecycle tools.
+	Access *access.Service
 }
 
 // Server is the HTTP handler of codestory-analytics.

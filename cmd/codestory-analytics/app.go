@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/access"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
@@ -22,6 +23,7 @@ type fullStore interface {
 	analytics.Store
 	analytics.AdminStore
 	analytics.AuditStore
+	analytics.LifecycleStore
 }
 
 // app is the wired service: one store, one guard, the tools and the doors.
@@ -98,6 +100,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	gc.Limiter = a.limiter
 	a.guard = guard.New(gc)
+	a.recheckCredentials()
 	a.guard.OnDecision = func(tool string, door analytics.Door, outcome string) {
 		a.metrics.GuardDecisions.WithLabelValues(tool, string(door), outcome).Inc()
 	}
@@ -124,6 +127,7 @@ func (a *app) handler() *httpapi.Server {
 		Store: a.store, Admins: a.store, AuditStore: a.store, Audit: a.audit, Auth: a.auth, Guard: a.guard,
 		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready, Metrics: a.metrics,
 	}
+	d.Access = &access.Service{Store: a.store}
 	for _, f := range extraRoutes {
 		d.Extra = append(d.Extra, f(a)...)
 	}

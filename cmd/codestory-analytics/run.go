@@ -22,9 +22,9 @@ Usage: codestory-analytics <command> [flags]
 Commands:
   serve        run the HTTP server (--addr, --db, --redis, --tz, --prices, --demo)
   migrate      apply schema migrations
-  admin        admin accounts: create, list
+  admin        admin accounts: create, list, disable, enable, set-role, delete, reset-password
   token        admin API tokens: create, list, revoke
-  ingest-key   ingest keys: create
+  ingest-key   ingest keys: create, list, revoke
   ingest FILE  bulk-load NDJSON events (FILE or - for stdin)
   demo         generate a realistic deterministic data set (--days, --users, --seed)
   query        run an analytics tool and print JSON: dashboard, costs, growth, top, export
