@@ -109,7 +109,7 @@ func (s *Store) AdminByTokenHash(ctx context.Context, hash []byte) (analytics.Ad
 		AND a.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`, hash, now),
 		&t.ID, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return a, t, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked token (or it expired, or its admin is disabled)")
+		return a, t, s.whyRefused(ctx, "token", hash)
 	}
 	if err != nil {
 		return a, t, err

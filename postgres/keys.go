@@ -21,7 +21,7 @@ func (s *Store) IngestKeyByHash(ctx context.Context, hash []byte) (analytics.Ing
 	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyCols+` FROM ingest_keys
 		WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, now))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return k, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked ingest key (or it expired)")
+		return k, s.whyRefused(ctx, "ingest key", hash)
 	}
 	if err != nil {
 		return k, err

@@ -269,3 +269,23 @@ func (s *Store) DeviceAdmin(ctx context.Context, hash []byte, now time.Time) (in
 	}
 	return id, err
 }
+
+// whyRefused explains why a credential hash did not resolve: unknown, or
+// known but revoked, expired or of a disabled admin.
+func (s *Store) whyRefused(ctx context.Context, what string, hash []byte) error {
+	var revoked, expires, disabled *time.Time
+	var err error
+	if what == "token" {
+		err = s.pool.QueryRow(ctx, `SELECT t.revoked_at, t.expires_at, a.disabled_at FROM api_tokens t JOIN admins a ON a.id = t.admin_id
+			WHERE t.hash = $1`, hash).Scan(&revoked, &expires, &disabled)
+	} else {
+		err = s.pool.QueryRow(ctx, `SELECT revoked_at, expires_at FROM ingest_keys WHERE hash = $1`, hash).Scan(&revoked, &expires)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked %s", what)
+	}
+	if err := credentialState(err, what, revoked, expires, disabled, s.now()); err != nil {
+		return err
+	}
+	return analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked %s", what)
+}

@@ -111,7 +111,7 @@ func (s *Store) AdminByTokenHash(ctx context.Context, hash []byte) (analytics.Ad
 		AND a.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`, hash, micros(now)),
 		&t.ID, &t.Name, &created, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, t, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked token (or it expired, or its admin is disabled)")
+		return a, t, s.whyRefused(ctx, "token", hash)
 	}
 	if err != nil {
 		return a, t, err

@@ -21,7 +21,7 @@ func (s *Store) IngestKeyByHash(ctx context.Context, hash []byte) (analytics.Ing
 	k, err := scanKey(s.read.QueryRowContext(ctx, `SELECT `+keyCols+` FROM ingest_keys
 		WHERE hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`, hash, micros(now)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked ingest key (or it expired)")
+		return k, s.whyRefused(ctx, "ingest key", hash)
 	}
 	if err != nil {
 		return k, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/access"
@@ -41,6 +42,10 @@ type app struct {
 	closers  []func() error
 	askModel string
 	getenv   func(string) string
+	// login counts login attempts (in Redis with --redis); trustedProxies
+	// may set X-Forwarded-For (serve --trusted-proxies).
+	login          auth.LoginCounter
+	trustedProxies []netip.Prefix
 }
 
 type appOptions struct {
@@ -69,7 +74,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New()}
+	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New(), login: &auth.MemoryCounter{}}
 	a.closers = append(a.closers, s.Close)
 	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
@@ -89,6 +94,9 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 		lim := redis.NewLimiter(rc, guard.AnalyticsRate, o.redisPrefix, o.log)
 		lim.OnFallback = a.metrics.LimiterFallbacks.Inc
 		a.limiter = lim
+		lc := redis.NewLoginCounter(rc, o.redisPrefix, o.log)
+		lc.OnFallback = a.metrics.LimiterFallbacks.Inc
+		a.login = lc
 		sessions := &redis.Sessions{Client: rc, Prefix: o.redisPrefix, Log: o.log}
 		gc.PostHooks = append(gc.PostHooks, sessions.Record)
 		gc.StopHooks = append(gc.StopHooks, sessions.Stop)
@@ -128,6 +136,8 @@ func (a *app) handler() *httpapi.Server {
 		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready, Metrics: a.metrics,
 	}
 	d.Access = &access.Service{Store: a.store}
+	d.Login = &auth.LoginGate{Auth: a.auth, Devices: a.store, Counter: a.login}
+	d.TrustedProxies = a.trustedProxies
 	for _, f := range extraRoutes {
 		d.Extra = append(d.Extra, f(a)...)
 	}
