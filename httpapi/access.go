@@ -21,19 +21,29 @@ func (s *Server) accessRoutes() []Route {
 		{"GET", "/admin/admins", lifecycleTool(s, analytics.ToolListAdmins, http.StatusOK, none,
 			func(ctx context.Context, _ struct{}) (*access.AdminList, error) { return a().ListAdmins(ctx) })},
 		{"PATCH", "/admin/admins/{id}", lifecycleTool(s, analytics.ToolUpdateAdmin, http.StatusOK, updateAdminInput,
-			func(ctx context.Context, in access.UpdateAdminInput) (*access.AdminView, error) { return a().UpdateAdmin(ctx, in) })},
+			func(ctx context.Context, in access.UpdateAdminInput) (*access.AdminView, error) {
+				return a().UpdateAdmin(ctx, in)
+			})},
 		{"DELETE", "/admin/admins/{id}", lifecycleTool(s, analytics.ToolDeleteAdmin, http.StatusNoContent, id,
-			func(ctx context.Context, in access.IDInput) (*access.AdminView, error) { return a().DeleteAdmin(ctx, in) })},
+			func(ctx context.Context, in access.IDInput) (*access.AdminView, error) {
+				return a().DeleteAdmin(ctx, in)
+			})},
 		{"POST", "/admin/admins/{id}/reset-password", lifecycleTool(s, analytics.ToolResetAdminPassword, http.StatusOK, id,
-			func(ctx context.Context, in access.IDInput) (*access.PasswordReset, error) { return a().ResetPassword(ctx, in) })},
+			func(ctx context.Context, in access.IDInput) (*access.PasswordReset, error) {
+				return a().ResetPassword(ctx, in)
+			})},
 		{"GET", "/admin/tokens", lifecycleTool(s, analytics.ToolListTokens, http.StatusOK, none,
 			func(ctx context.Context, _ struct{}) (*access.TokenList, error) { return a().ListTokens(ctx) })},
 		{"DELETE", "/admin/tokens/{id}", lifecycleTool(s, analytics.ToolRevokeToken, http.StatusNoContent, id,
-			func(ctx context.Context, in access.IDInput) (*access.TokenView, error) { return a().RevokeToken(ctx, in) })},
+			func(ctx context.Context, in access.IDInput) (*access.TokenView, error) {
+				return a().RevokeToken(ctx, in)
+			})},
 		{"GET", "/admin/ingest-keys", lifecycleTool(s, analytics.ToolListIngestKeys, http.StatusOK, none,
 			func(ctx context.Context, _ struct{}) (*access.KeyList, error) { return a().ListIngestKeys(ctx) })},
 		{"DELETE", "/admin/ingest-keys/{id}", lifecycleTool(s, analytics.ToolRevokeIngestKey, http.StatusNoContent, id,
-			func(ctx context.Context, in access.IDInput) (*access.KeyView, error) { return a().RevokeIngestKey(ctx, in) })},
+			func(ctx context.Context, in access.IDInput) (*access.KeyView, error) {
+				return a().RevokeIngestKey(ctx, in)
+			})},
 	}
 }
 

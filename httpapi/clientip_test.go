@@ -12,7 +12,7 @@ func TestClientAddress(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, peer, xff, want string
-		trusted                 bool
+		trusted               bool
 	}{
 		{"no proxies configured: the peer, whatever the header", "10.1.2.3:5000", "203.0.113.5", "10.1.2.3", false},
 		{"untrusted peer: its header is ignored", "198.51.100.1:5000", "203.0.113.5", "198.51.100.1", true},
