@@ -216,6 +216,7 @@ func (e env) demo(ctx context.Context, args []string) error {
 	if *days < 1 || *users < 1 {
 		return usageError{"demo: --days and --users must be at least 1"}
 	}
+	c.create = true
 	s, err := c.openStore(ctx)
 	if err != nil {
 		return err

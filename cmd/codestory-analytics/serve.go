@@ -28,6 +28,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	c.create = true
 	trusted, err := httpapi.ParseTrustedProxies(*proxies)
 	if err != nil {
 		return usageError{err.Error()}
