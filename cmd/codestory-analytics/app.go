@@ -97,6 +97,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 		lc := redis.NewLoginCounter(rc, o.redisPrefix, o.log)
 		lc.OnFallback = a.metrics.LimiterFallbacks.Inc
 		a.login = lc
+		a.closers = append(a.closers, lc.Close)
 		sessions := &redis.Sessions{Client: rc, Prefix: o.redisPrefix, Log: o.log}
 		gc.PostHooks = append(gc.PostHooks, sessions.Record)
 		gc.StopHooks = append(gc.StopHooks, sessions.Stop)
