@@ -96,9 +96,13 @@ func (e env) admin(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED")
+		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED\tLAST LOGIN\tSTATUS")
 		for _, adm := range admins {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339))
+			status := "active"
+			if adm.DisabledAt != nil {
+				status = "disabled " + adm.DisabledAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339), fmtTime(adm.LastLoginAt, "never"), status)
 		}
 		return tw.Flush()
 	}
