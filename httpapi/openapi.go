@@ -16,7 +16,7 @@ var openAPIOps = map[string]map[string]any{
 	"GET /openapi.json": op("This document", "ops", "", resp("200", "")),
 	"GET /metrics":      op("Prometheus metrics", "ops", "", resp("200", "")),
 	"POST /login": op("Log in to the dashboard", "session",
-		"JSON {email, password}. Sets an HttpOnly, SameSite=Strict session cookie; failed logins are slowed down per account and per address (429 with Retry-After).",
+		"JSON {email, password}. Sets an HttpOnly, SameSite=Strict session cookie and a device cookie (codestory_device, Path=/login). Attempts are counted per account and address, per address and per account (429 with Retry-After); a browser holding a device cookie from an earlier login is counted on its own, so others' failures never lock it out.",
 		withBody("Login"), resp("200", "Session"), errs("400", "401", "415", "429")),
 	"POST /logout":     op("Log out", "session", "Needs the X-CSRF-Token header with a cookie session.", resp("200", ""), errs("401", "403")),
 	"GET /api/session": op("Who am I", "session", "The caller's email, role, permissions and (for a cookie session) CSRF token.", resp("200", "Session"), errs("401")),

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -242,10 +241,4 @@ func jsonOnly(r *http.Request) bool {
 	return strings.Contains(acc, "application/json") && !strings.Contains(acc, "text/event-stream")
 }
 
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func remoteIP(r *http.Request) string { return httpapi.ClientIP(r) }

@@ -246,6 +246,7 @@ func TestKill9DuringIngest(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			key := p.cli("ingest-key", "create", "--name", "faults")
 			p.start()
@@ -301,6 +302,7 @@ func TestBadClientsAreRefusedCleanly(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			key := p.cli("ingest-key", "create", "--name", "faults")
 			p.start()
@@ -402,6 +404,7 @@ func TestConcurrentIngestAndReads(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			var readers []string
 			for i := 0; i < 4; i++ {

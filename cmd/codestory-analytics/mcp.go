@@ -65,7 +65,8 @@ func (e env) mcp(ctx context.Context, args []string) error {
 		return fmt.Errorf("mcp: ANALYTICS_TOKEN: %s", analytics.ErrorMessage(err))
 	}
 	log.Info("MCP server \"analytics\" on stdio", "as", p.Email(), "via", p.Via)
-	t := &mcp.IOTransport{Reader: io.NopCloser(e.stdin), Writer: nopWriteCloser{e.stdout}}
+	drain := newStdioDrain(ctx, e.stdin, e.stdout)
+	t := &mcp.IOTransport{Reader: io.NopCloser(drain), Writer: nopWriteCloser{drain}}
 	return a.mcpServer().Run(ctx, p, t)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/demo"
+	"github.com/codestory/analytics/httpapi"
 )
 
 // ShutdownGrace is how long in-flight requests may take to finish on stop.
@@ -28,8 +29,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	askModel := fs.String("ask-model", e.envOr("ANALYTICS_ASK_MODEL", DefaultAskModel), "Claude model of the Ask agent (ANALYTICS_ASK_MODEL); Ask runs only when ANTHROPIC_API_KEY is set")
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
 	askLimit := fs.String("ask-daily-limit", e.envOr("ANALYTICS_ASK_DAILY_LIMIT", "1.00"), "each admin's daily cap on Ask's own Claude spend, in US dollars; 0 turns Ask off (ANALYTICS_ASK_DAILY_LIMIT)")
+	proxies := fs.String("trusted-proxies", e.envOr("ANALYTICS_TRUSTED_PROXIES", ""), "CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (ANALYTICS_TRUSTED_PROXIES; default: none, the TCP peer is the client)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	c.create = true
+	trusted, err := httpapi.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	limit, err := parseDollars(*askLimit)
 	if err != nil {
@@ -45,6 +52,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	a.trustedProxies = trusted
 	s := a.store
 	if *withDemo {
 		if err := e.seedDemo(ctx, s, a.ingester); err != nil {
