@@ -2,10 +2,13 @@
 // disable/enable, password reset (shown once), delete, and revoking an API
 // token and an ingest key. Each change is checked where it matters: the
 // credential itself stops (or starts) working against the real server.
+import { join } from "node:path";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { SPARE_INGEST_KEY_NAME, SPARE_TOKEN_NAME } from "./accounts";
 import { accounts, expect, login, secrets, test } from "./fixtures";
 import type { AdminAccount } from "../src/lib/types";
+
+const shots = join(import.meta.dirname, "..", "test-results");
 
 async function signInStatus(baseURL: string, email: string, password: string): Promise<number> {
   const ctx: APIRequestContext = await playwrightRequest.newContext({ baseURL });
@@ -109,6 +112,12 @@ test("an owner revokes an API token and an ingest key, and they stop working", a
     // The key the other tests ingest with still works.
     const still = await ctx.post("/v1/events", { headers: { Authorization: `Bearer ${s.ingestKey}` }, data: { events: [] } });
     expect(still.status()).toBe(ok.status());
+
+    await page.screenshot({ path: join(shots, "page-admins.png"), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await expect(page.getByTestId("admins-table")).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: join(shots, "mobile-admins.png"), fullPage: true });
   } finally {
     await ctx.dispose();
   }

@@ -3,6 +3,7 @@
 // warning to the Prices page, enters the price, previews and applies a
 // reprice, and the dashboard's figures then include the call's exact cost.
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { formatCents } from "../src/lib/format";
 import type { DashboardMetrics, PriceCatalog, RepriceResult } from "../src/lib/types";
 import { apiJSON, expect, login, secrets, test, utcDay } from "./fixtures";
@@ -13,6 +14,8 @@ const INPUT_TOKENS = 1_234_567;
 const OUTPUT_TOKENS = 54_321;
 const RATES = { Input: "3.00", Output: "15.00", "Cache write (5 min)": "3.75", "Cache write (1 h)": "6.00", "Cache read": "0.30" };
 const EXPECTED_CENTS = 451.8516;
+
+const shots = join(import.meta.dirname, "..", "test-results");
 
 test("unpriced warning → Prices page → price → dry run → reprice → the cost is in the figures", async ({ page }) => {
   // A week long before the demo data (90 days), so this call is the range's only one.
@@ -140,6 +143,14 @@ test("a non-owner sees the catalog and who to ask, but no way to change prices",
   // The demo data has a model no catalog prices: the list says who can fix it.
   await expect(page.getByTestId("prices-unpriced")).toContainText("ask an owner");
   await expect(page.getByTestId("nav-admins")).toHaveCount(0);
+  await page.screenshot({ path: join(shots, "page-prices.png"), fullPage: true });
+
+  // Readable at 375 px: the catalog scrolls inside its card, the page does not.
+  await page.setViewportSize({ width: 375, height: 812 });
+  await expect(page.getByTestId("price-table")).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await page.screenshot({ path: join(shots, "mobile-prices.png"), fullPage: true });
+
   // And the API agrees, with a valid CSRF token.
   const { csrf_token } = (await (await page.request.get("/api/session")).json()) as { csrf_token: string };
   const res = await page.request.post("/admin/prices", {

@@ -19,6 +19,11 @@ describe("formatWhen", () => {
     expect(formatWhen("soon")).toBe("soon");
     expect(formatWhen("2026-11-29T12:00:00Z")).toMatch(/^Nov (29|30), 2026 \d\d:\d\d$/);
   });
+  it("uses the reporting zone when given", () => {
+    expect(formatWhen("2026-11-29T12:05:00Z", "Never", "UTC")).toBe("Nov 29, 2026 12:05");
+    expect(formatWhen("2026-11-29T12:05:00Z", "Never", "Pacific/Auckland")).toBe("Nov 30, 2026 01:05");
+    expect(formatWhen("2026-11-29T00:05:00Z", "Never", "America/New_York")).toBe("Nov 28, 2026 19:05");
+  });
 });
 
 describe("sortCredentials", () => {

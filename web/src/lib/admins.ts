@@ -19,11 +19,34 @@ export function credentialState(c: { revoked_at: string | null; expires_at: stri
   return "active";
 }
 
-/** "Nov 29, 2026 14:05" in the browser's zone (an instant, not a reporting day), or the fallback for null. */
-export function formatWhen(iso: string | null | undefined, never = "Never"): string {
+/**
+ * "Nov 29, 2026 14:05" for an instant, in the server's reporting zone when
+ * given (the zone the header names), else the browser's; the fallback for null.
+ */
+export function formatWhen(iso: string | null | undefined, never = "Never", zone?: string | null): string {
   if (!iso) return never;
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
+  if (zone) {
+    try {
+      const parts = Object.fromEntries(
+        new Intl.DateTimeFormat("en-US", {
+          timeZone: zone,
+          year: "numeric",
+          month: "short",
+          day: "numeric",
+          hour: "2-digit",
+          minute: "2-digit",
+          hourCycle: "h23",
+        })
+          .formatToParts(t)
+          .map((p) => [p.type, p.value]),
+      );
+      return `${parts.month} ${parts.day}, ${parts.year} ${parts.hour}:${parts.minute}`;
+    } catch {
+      // An unknown zone name: fall through to the browser's.
+    }
+  }
   return format(t, "MMM d, yyyy HH:mm");
 }
 

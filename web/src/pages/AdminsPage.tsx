@@ -1,4 +1,5 @@
 import { useEffect } from "react";
+import { serverZone } from "../lib/clock";
 import { useAdmins, useIngestKeys, useTokens } from "../lib/queries";
 import type { Session } from "../lib/types";
 import { AdminsTable } from "../components/admins/AdminsTable";
@@ -12,6 +13,7 @@ export function AdminsPage({ session }: { session: Session }) {
   const admins = useAdmins();
   const tokens = useTokens();
   const keys = useIngestKeys();
+  const zone = serverZone(session);
 
   useEffect(() => {
     document.title = "Admins · CodeStory Analytics";
@@ -22,7 +24,10 @@ export function AdminsPage({ session }: { session: Session }) {
       <div className="page-header">
         <div className="page-heading">
           <h1>Admins</h1>
-          <p className="subtitle">Who can sign in, with which role, and every API token and ingest key. Every change is audited.</p>
+          <p className="subtitle">
+            Who can sign in, with which role, and every API token and ingest key. Every change is audited.
+            {zone && <> Times are in {zone}.</>}
+          </p>
         </div>
       </div>
       <div className="content">
@@ -42,7 +47,7 @@ export function AdminsPage({ session }: { session: Session }) {
             ) : !admins.data ? (
               <TableSkeleton cols={5} />
             ) : (
-              <AdminsTable admins={admins.data.admins ?? []} selfEmail={session.email} />
+              <AdminsTable admins={admins.data.admins ?? []} selfEmail={session.email} zone={zone} />
             )}
           </CardContent>
         </Card>
@@ -60,7 +65,7 @@ export function AdminsPage({ session }: { session: Session }) {
             ) : !tokens.data ? (
               <TableSkeleton cols={6} />
             ) : (
-              <CredentialsTable kind="token" items={tokens.data.tokens ?? []} />
+              <CredentialsTable kind="token" items={tokens.data.tokens ?? []} zone={zone} />
             )}
           </CardContent>
         </Card>
@@ -80,7 +85,7 @@ export function AdminsPage({ session }: { session: Session }) {
             ) : !keys.data ? (
               <TableSkeleton cols={5} />
             ) : (
-              <CredentialsTable kind="ingest-key" items={keys.data.ingest_keys ?? []} />
+              <CredentialsTable kind="ingest-key" items={keys.data.ingest_keys ?? []} zone={zone} />
             )}
           </CardContent>
         </Card>

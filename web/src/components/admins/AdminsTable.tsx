@@ -80,7 +80,7 @@ function NewPassword({ email, password, onDone }: { email: string; password: str
  * delete, reset the password. The server keeps the last enabled owner (409
  * with its reason, shown here as it is).
  */
-export function AdminsTable({ admins, selfEmail }: { admins: AdminAccount[]; selfEmail: string }) {
+export function AdminsTable({ admins, selfEmail, zone }: { admins: AdminAccount[]; selfEmail: string; zone?: string | null }) {
   const qc = useQueryClient();
   const [failure, setFailure] = useState<{ action: string; title: string; detail: string; status: number } | null>(null);
   const [reset, setReset] = useState<{ email: string; password: string } | null>(null);
@@ -133,7 +133,7 @@ export function AdminsTable({ admins, selfEmail }: { admins: AdminAccount[]; sel
                         {a.email}
                         {self && <span className="muted"> (you)</span>}
                       </span>
-                      <span className="user-id">since {formatWhen(a.created_at)}</span>
+                      <span className="user-id">since {formatWhen(a.created_at, "—", zone)}</span>
                     </div>
                   </td>
                   <td>
@@ -163,7 +163,7 @@ export function AdminsTable({ admins, selfEmail }: { admins: AdminAccount[]; sel
                       </Badge>
                     )}
                   </td>
-                  <td className="nowrap">{formatWhen(a.last_login_at)}</td>
+                  <td className="nowrap">{formatWhen(a.last_login_at, "Never", zone)}</td>
                   <td>
                     <div className="row-actions">
                       {a.disabled ? (

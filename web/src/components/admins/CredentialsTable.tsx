@@ -24,7 +24,7 @@ type Credential = (AdminToken | IngestKey) & { admin_email?: string };
  * were made, when they expire, when they were last used, and Revoke, which
  * cuts one off at once (DELETE /admin/tokens/{id} or /admin/ingest-keys/{id}).
  */
-export function CredentialsTable({ kind, items }: { kind: "token" | "ingest-key"; items: Credential[] }) {
+export function CredentialsTable({ kind, items, zone }: { kind: "token" | "ingest-key"; items: Credential[]; zone?: string | null }) {
   const qc = useQueryClient();
   const base = kind === "token" ? "/admin/tokens" : "/admin/ingest-keys";
   const queryKey = kind === "token" ? "tokens" : "ingest-keys";
@@ -73,11 +73,11 @@ export function CredentialsTable({ kind, items }: { kind: "token" | "ingest-key"
                   <tr key={c.id} data-name={c.name} data-state={state} className={state !== "active" ? "is-inactive" : undefined}>
                     <td className="strong">{c.name}</td>
                     {kind === "token" && <td>{c.admin_email}</td>}
-                    <td className="nowrap">{formatWhen(c.created_at)}</td>
-                    <td className="nowrap">{formatWhen(c.expires_at)}</td>
-                    <td className="nowrap">{formatWhen(c.last_used_at)}</td>
+                    <td className="nowrap">{formatWhen(c.created_at, "Never", zone)}</td>
+                    <td className="nowrap">{formatWhen(c.expires_at, "Never", zone)}</td>
+                    <td className="nowrap">{formatWhen(c.last_used_at, "Never", zone)}</td>
                     <td>
-                      <Badge tone={STATE_TONE[state]} title={state === "revoked" ? `Revoked ${formatWhen(c.revoked_at)}` : undefined}>
+                      <Badge tone={STATE_TONE[state]} title={state === "revoked" ? `Revoked ${formatWhen(c.revoked_at, "", zone)}` : undefined}>
                         {STATE_LABEL[state]}
                       </Badge>
                     </td>
