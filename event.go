@@ -25,6 +25,8 @@ const (
 	EventStoryFailed    EventType = "story_failed"
 	EventPayment        EventType = "payment"
 	EventRefund         EventType = "refund"
+	// EventVoided takes another event out of every figure (a correction).
+	EventVoided EventType = "event_voided"
 )
 
 // Service is a paid upstream API.
@@ -51,6 +53,22 @@ const (
 	MaxBatchEvents = 10_000
 	MaxIDLen       = 128
 	MaxTextLen     = 256
+)
+
+// Bounds of the numeric event fields. Each is far above any real call or
+// payment, and low enough that one event's money is at most 10^13
+// micro-dollars (a $10M payment): an int64 sum of micro-dollars then needs
+// more than 900,000 maximal events to overflow, and every sum is checked
+// (an overflow refuses the batch) rather than trusted to these bounds alone.
+const (
+	MaxAmountCents      = 1_000_000_000          // $10,000,000 per payment or refund
+	MaxCostCents        = 100_000_000            // $1,000,000 per call (caller-given cost_cents)
+	MaxTokens           = 1_000_000_000          // each token count, characters and requests
+	MaxBytesTransferred = 1_000_000_000_000_000  // 1 PB per call
+	MaxAudioSeconds     = 10_000_000             // about 115 days of audio per story
+	MaxChapters         = 100_000                // chapters per story
+	maxAudioMillis      = MaxAudioSeconds * 1000 //
+	maxCostMicros       = MaxCostCents * MicrosPerCent
 )
 
 // Event is one validated platform event. Timestamps are UTC with microsecond
@@ -84,12 +102,17 @@ type Event struct {
 	// payment, refund
 	AmountCents int64
 
+	// event_voided
+	Voids  string // the id of the event taken out of the figures
+	Reason string
+
 	// user_signup
 	Email string
 
 	// Set by pricing before storage.
-	Cost   Micros
-	Priced bool
+	Cost     Micros
+	Priced   bool
+	PriceRef PriceRef // which catalog entry priced the call (zero: none)
 }
 
 // Rejection is a single event refused by ingest, with its position.
@@ -139,6 +162,9 @@ type wireEvent struct {
 
 	AmountCents *int64  `json:"amount_cents"`
 	Email       *string `json:"email"`
+
+	Voids  *string `json:"voids"`
+	Reason *string `json:"reason"`
 }
 
 // fieldsByType lists the fields each type may carry beyond id, type,
@@ -154,6 +180,7 @@ var fieldsByType = map[EventType][]string{
 	EventStoryCompleted: {"story_id", "chapters", "audio_seconds"},
 	EventPayment:        {"amount_cents"},
 	EventRefund:         {"amount_cents"},
+	EventVoided:         {"voids", "reason"},
 }
 
 func (w *wireEvent) present() map[string]bool {
@@ -181,6 +208,8 @@ func (w *wireEvent) present() map[string]bool {
 	set("audio_seconds", w.AudioSeconds != nil)
 	set("amount_cents", w.AmountCents != nil)
 	set("email", w.Email != nil)
+	set("voids", w.Voids != nil)
+	set("reason", w.Reason != nil)
 	return p
 }
 
@@ -286,12 +315,15 @@ func str(p *string) string {
 	return *p
 }
 
-func count(name string, p *int64, dst *int64) error {
+func count(name string, p *int64, dst *int64, max int64) error {
 	if p == nil {
 		return nil
 	}
 	if *p < 0 {
 		return fmt.Errorf("%s must not be negative (got %d)", name, *p)
+	}
+	if *p > max {
+		return fmt.Errorf("%s must be at most %d (got %d)", name, max, *p)
 	}
 	*dst = *p
 	return nil
@@ -312,7 +344,7 @@ func (d EventDecoder) validate(w *wireEvent) (Event, error) {
 	e.Type = EventType(*w.Type)
 	allowed, ok := fieldsByType[e.Type]
 	if !ok {
-		return e, fmt.Errorf("unknown event type %q (expected one of api_call, user_signup, user_churned, story_created, story_completed, story_failed, payment, refund)", *w.Type)
+		return e, fmt.Errorf("unknown event type %q (expected one of api_call, user_signup, user_churned, story_created, story_completed, story_failed, payment, refund, event_voided)", *w.Type)
 	}
 	if w.Timestamp == nil {
 		return e, errors.New("timestamp is required")
@@ -334,8 +366,12 @@ func (d EventDecoder) validate(w *wireEvent) (Event, error) {
 	e.Timestamp = ts.UTC().Truncate(time.Microsecond)
 
 	// user_id is required except on api_call, where a call made by the
-	// platform itself (no end user) is still a cost.
-	if err := checkText("user_id", str(w.UserID), MaxIDLen, e.Type != EventAPICall); err != nil {
+	// platform itself (no end user) is still a cost, and on a void, which
+	// belongs to the event it voids.
+	if e.Type == EventVoided && w.UserID != nil {
+		return e, errors.New(`field "user_id" does not apply to event_voided events (the voided event keeps its own user)`)
+	}
+	if err := checkText("user_id", str(w.UserID), MaxIDLen, e.Type != EventAPICall && e.Type != EventVoided); err != nil {
 		return e, err
 	}
 	e.UserID = str(w.UserID)
@@ -364,16 +400,19 @@ func (d EventDecoder) validate(w *wireEvent) (Event, error) {
 		if err = checkText("story_id", e.StoryID, MaxIDLen, true); err != nil {
 			break
 		}
-		if err = count("chapters", w.Chapters, &e.Chapters); err != nil {
+		if err = count("chapters", w.Chapters, &e.Chapters, MaxChapters); err != nil {
 			break
 		}
 		if w.AudioSeconds != nil {
 			var ms int64
 			ms, err = ParseScaled(w.AudioSeconds.String(), 3)
-			if err != nil {
-				err = fmt.Errorf("audio_seconds: %v", err)
-			} else if ms < 0 {
+			switch {
+			case err != nil:
+				err = fmt.Errorf("audio_seconds: %v (at most %d, with up to 3 decimal places)", err, MaxAudioSeconds)
+			case ms < 0:
 				err = fmt.Errorf("audio_seconds must not be negative (got %s)", w.AudioSeconds)
+			case ms > maxAudioMillis:
+				err = fmt.Errorf("audio_seconds must be at most %d (got %s)", MaxAudioSeconds, w.AudioSeconds)
 			}
 			e.AudioMillis = ms
 		}
@@ -384,7 +423,20 @@ func (d EventDecoder) validate(w *wireEvent) (Event, error) {
 		if *w.AmountCents <= 0 {
 			return e, fmt.Errorf("amount_cents must be a positive integer (got %d)", *w.AmountCents)
 		}
+		if *w.AmountCents > MaxAmountCents {
+			return e, fmt.Errorf("amount_cents must be at most %d (got %d)", MaxAmountCents, *w.AmountCents)
+		}
 		e.AmountCents = *w.AmountCents
+	case EventVoided:
+		e.Voids, e.Reason = str(w.Voids), str(w.Reason)
+		if err = checkText("voids", e.Voids, MaxIDLen, true); err != nil {
+			break
+		}
+		if e.Voids == e.ID {
+			err = errors.New("an event cannot void itself")
+			break
+		}
+		err = checkText("reason", e.Reason, MaxTextLen, true)
 	}
 	return e, err
 }
@@ -424,19 +476,26 @@ func validateAPICall(w *wireEvent, e *Event) error {
 		{"bytes_transferred", w.BytesTransferred, &e.BytesTransferred},
 		{"requests", w.Requests, &e.Requests},
 	} {
-		if err := count(c.name, c.src, c.dst); err != nil {
+		max := int64(MaxTokens)
+		if c.name == "bytes_transferred" {
+			max = MaxBytesTransferred
+		}
+		if err := count(c.name, c.src, c.dst, max); err != nil {
 			return err
 		}
 	}
 	if cc := w.CacheCreation; cc != nil {
 		var m5, h1 int64
-		if err := count("cache_creation.ephemeral_5m_input_tokens", cc.Ephemeral5m, &m5); err != nil {
+		if err := count("cache_creation.ephemeral_5m_input_tokens", cc.Ephemeral5m, &m5, MaxTokens); err != nil {
 			return err
 		}
-		if err := count("cache_creation.ephemeral_1h_input_tokens", cc.Ephemeral1h, &h1); err != nil {
+		if err := count("cache_creation.ephemeral_1h_input_tokens", cc.Ephemeral1h, &h1, MaxTokens); err != nil {
 			return err
 		}
 		if w.CacheCreationInputTokens == nil {
+			if m5+h1 > MaxTokens {
+				return fmt.Errorf("cache_creation split (%d + %d) must add up to at most %d", m5, h1, MaxTokens)
+			}
 			e.CacheCreationInputTokens = m5 + h1
 		} else if m5+h1 != e.CacheCreationInputTokens {
 			return fmt.Errorf("cache_creation split (%d + %d) does not add up to cache_creation_input_tokens (%d)", m5, h1, e.CacheCreationInputTokens)
@@ -456,10 +515,13 @@ func validateAPICall(w *wireEvent, e *Event) error {
 	if w.CostCents != nil {
 		v, err := ParseScaled(w.CostCents.String(), 4)
 		if err != nil {
-			return fmt.Errorf("cost_cents: %v (the smallest unit is a micro-dollar, 0.0001 cents)", err)
+			return fmt.Errorf("cost_cents: %v (at most %d; the smallest unit is a micro-dollar, 0.0001 cents)", err, MaxCostCents)
 		}
 		if v < 0 {
 			return fmt.Errorf("cost_cents must not be negative (got %s)", w.CostCents)
+		}
+		if v > maxCostMicros {
+			return fmt.Errorf("cost_cents must be at most %d (got %s)", MaxCostCents, w.CostCents)
 		}
 		m := Micros(v)
 		e.ExplicitCost = &m

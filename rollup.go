@@ -12,8 +12,11 @@ type UserDay struct {
 	Day    Day
 }
 
-// UserDayDelta is what a batch adds to one user's day.
+// UserDayDelta is what a batch adds to one user's day. Events counts the
+// user's live events that day: a user-day whose count falls to zero (its
+// events were voided) is no longer an active day.
 type UserDayDelta struct {
+	Events      int64
 	Stories     int64
 	APICalls    int64
 	AudioMillis int64
@@ -40,6 +43,7 @@ type CostKey struct {
 	Service   Service
 	Model     string
 	Operation string
+	PriceRef  string // PriceRef.String() of the entry that priced the calls
 }
 
 // Signup is the earliest signup of a user seen in a batch (the smaller email
@@ -51,110 +55,149 @@ type Signup struct {
 
 // RollupDelta is what a batch of newly stored events adds to every rollup,
 // aggregated in memory so a store does one upsert per touched row.
+//
+// A delta may subtract as well as add (AddEvents with sign −1): voids and
+// reprices take events back out. Every addition is overflow-checked.
 type RollupDelta struct {
 	Daily      map[Day]*DailyRow
 	UserDays   map[UserDay]*UserDayDelta
 	UserMonths map[UserMonth]*UserDayDelta
 	Costs      map[CostKey]*CostRow
 	Signups    map[string]Signup
+	// ResignUsers are users one of whose signups was taken out: the store
+	// recomputes their earliest live signup from the events.
+	ResignUsers map[string]bool
+
+	overflow bool
 }
 
 // EventDay is the reporting day of an event.
 func EventDay(e *Event, loc *time.Location) Day { return DayOf(e.Timestamp, loc) }
 
+// NewRollupDelta returns an empty delta.
+func NewRollupDelta() *RollupDelta {
+	return &RollupDelta{
+		Daily:       map[Day]*DailyRow{},
+		UserDays:    map[UserDay]*UserDayDelta{},
+		UserMonths:  map[UserMonth]*UserDayDelta{},
+		Costs:       map[CostKey]*CostRow{},
+		Signups:     map[string]Signup{},
+		ResignUsers: map[string]bool{},
+	}
+}
+
 // BuildRollupDelta aggregates events (already deduplicated) into deltas.
 // DailyRow.ActiveUsers is left to the store, which alone knows whether a
-// user-day is new.
-func BuildRollupDelta(events []Event, loc *time.Location) *RollupDelta {
-	d := &RollupDelta{
-		Daily:      map[Day]*DailyRow{},
-		UserDays:   map[UserDay]*UserDayDelta{},
-		UserMonths: map[UserMonth]*UserDayDelta{},
-		Costs:      map[CostKey]*CostRow{},
-		Signups:    map[string]Signup{},
-	}
+// user-day is new. It fails with ErrOverflow when a sum overflows.
+func BuildRollupDelta(events []Event, loc *time.Location) (*RollupDelta, error) {
+	d := NewRollupDelta()
+	d.AddEvents(events, loc, 1)
+	return d, d.Finish()
+}
+
+// AddEvents adds (sign 1) or subtracts (sign −1) events stored with the day
+// of their own timestamp in loc. Voids carry no figures and are skipped.
+func (d *RollupDelta) AddEvents(events []Event, loc *time.Location, sign int64) {
 	for i := range events {
-		e := &events[i]
-		day := EventDay(e, loc)
-		row := d.Daily[day]
-		if row == nil {
-			row = &DailyRow{Day: day}
-			d.Daily[day] = row
-		}
-		var ud *UserDayDelta
-		if e.UserID != "" {
-			k := UserDay{e.UserID, day}
-			ud = d.UserDays[k]
-			if ud == nil {
-				ud = &UserDayDelta{}
-				d.UserDays[k] = ud
-			}
-		}
-		switch e.Type {
-		case EventUserSignup:
-			row.NewUsers++
-			if s, ok := d.Signups[e.UserID]; !ok || e.Timestamp.Before(s.At) || (e.Timestamp.Equal(s.At) && e.Email < s.Email) {
-				d.Signups[e.UserID] = Signup{Email: e.Email, At: e.Timestamp}
-			}
-		case EventUserChurned:
-			row.ChurnedUsers++
-		case EventStoryCreated:
-			row.StoriesCreated++
-			ud.Stories++
-		case EventStoryCompleted:
-			row.StoriesCompleted++
-			row.Chapters += e.Chapters
-			row.AudioMillis += e.AudioMillis
-			ud.AudioMillis += e.AudioMillis
-		case EventStoryFailed:
-			row.StoriesFailed++
-		case EventPayment:
-			row.PaymentsCents += e.AmountCents
-		case EventRefund:
-			row.RefundsCents += e.AmountCents
-		case EventAPICall:
-			row.APIRequests++
-			if e.Status == StatusError {
-				row.APIErrors++
-			}
-			if !e.Priced {
-				row.UnpricedCalls++
-			}
-			switch e.Service {
-			case ServiceAnthropic:
-				row.AnthropicCost += e.Cost
-			case ServiceElevenLabs:
-				row.ElevenLabsCost += e.Cost
-			case ServiceS3:
-				row.S3Cost += e.Cost
-			}
-			if ud != nil {
-				ud.APICalls++
-				ud.Cost += e.Cost
-			}
-			ck := CostKey{day, e.Service, e.Model, e.Operation}
-			c := d.Costs[ck]
-			if c == nil {
-				c = &CostRow{Service: e.Service, Model: e.Model, Operation: e.Operation}
-				d.Costs[ck] = c
-			}
-			c.Calls++
-			if e.Status == StatusError {
-				c.Errors++
-			}
-			if !e.Priced {
-				c.UnpricedCalls++
-			}
-			c.InputTokens += e.InputTokens
-			c.OutputTokens += e.OutputTokens
-			c.CacheWriteTokens += e.CacheCreationInputTokens
-			c.CacheReadTokens += e.CacheReadInputTokens
-			c.Characters += e.Characters
-			c.BytesTransferred += e.BytesTransferred
-			c.Requests += e.Requests
-			c.Cost += e.Cost
-		}
+		d.AddEvent(&events[i], EventDay(&events[i], loc), sign)
 	}
+}
+
+// AddEvent adds (sign 1) or subtracts (sign −1) one event bucketed on day.
+func (d *RollupDelta) AddEvent(e *Event, day Day, sign int64) {
+	if e.Type == EventVoided {
+		return
+	}
+	bad := &d.overflow
+	one := sign
+	row := d.Daily[day]
+	if row == nil {
+		row = &DailyRow{Day: day}
+		d.Daily[day] = row
+	}
+	var ud *UserDayDelta
+	if e.UserID != "" {
+		k := UserDay{e.UserID, day}
+		ud = d.UserDays[k]
+		if ud == nil {
+			ud = &UserDayDelta{}
+			d.UserDays[k] = ud
+		}
+		ud.Events += one
+	}
+	switch e.Type {
+	case EventUserSignup:
+		row.NewUsers += one
+		if sign < 0 {
+			d.ResignUsers[e.UserID] = true
+		} else if s, ok := d.Signups[e.UserID]; !ok || e.Timestamp.Before(s.At) || (e.Timestamp.Equal(s.At) && e.Email < s.Email) {
+			d.Signups[e.UserID] = Signup{Email: e.Email, At: e.Timestamp}
+		}
+	case EventUserChurned:
+		row.ChurnedUsers += one
+	case EventStoryCreated:
+		row.StoriesCreated += one
+		ud.Stories += one
+	case EventStoryCompleted:
+		row.StoriesCompleted += one
+		acc(&row.Chapters, sign*e.Chapters, bad)
+		acc(&row.AudioMillis, sign*e.AudioMillis, bad)
+		acc(&ud.AudioMillis, sign*e.AudioMillis, bad)
+	case EventStoryFailed:
+		row.StoriesFailed += one
+	case EventPayment:
+		acc(&row.PaymentsCents, sign*e.AmountCents, bad)
+	case EventRefund:
+		acc(&row.RefundsCents, sign*e.AmountCents, bad)
+	case EventAPICall:
+		cost := Micros(sign) * e.Cost
+		row.APIRequests += one
+		if e.Status == StatusError {
+			row.APIErrors += one
+		}
+		if !e.Priced {
+			row.UnpricedCalls += one
+		}
+		switch e.Service {
+		case ServiceAnthropic:
+			accM(&row.AnthropicCost, cost, bad)
+		case ServiceElevenLabs:
+			accM(&row.ElevenLabsCost, cost, bad)
+		case ServiceS3:
+			accM(&row.S3Cost, cost, bad)
+		}
+		if ud != nil {
+			ud.APICalls += one
+			accM(&ud.Cost, cost, bad)
+		}
+		ck := CostKey{day, e.Service, e.Model, e.Operation, e.PriceRef.String()}
+		c := d.Costs[ck]
+		if c == nil {
+			c = &CostRow{Service: e.Service, Model: e.Model, Operation: e.Operation, PriceRef: ck.PriceRef}
+			d.Costs[ck] = c
+		}
+		c.Calls += one
+		if e.Status == StatusError {
+			c.Errors += one
+		}
+		if !e.Priced {
+			c.UnpricedCalls += one
+		}
+		acc(&c.InputTokens, sign*e.InputTokens, bad)
+		acc(&c.OutputTokens, sign*e.OutputTokens, bad)
+		acc(&c.CacheWriteTokens, sign*e.CacheCreationInputTokens, bad)
+		acc(&c.CacheReadTokens, sign*e.CacheReadInputTokens, bad)
+		acc(&c.Characters, sign*e.Characters, bad)
+		acc(&c.BytesTransferred, sign*e.BytesTransferred, bad)
+		acc(&c.Requests, sign*e.Requests, bad)
+		accM(&c.Cost, cost, bad)
+	}
+}
+
+// Finish derives the per-month deltas from the per-day ones and reports
+// ErrOverflow if any sum overflowed. Call it once, after the last AddEvent.
+func (d *RollupDelta) Finish() error {
+	bad := &d.overflow
 	for k, ud := range d.UserDays {
 		mk := UserMonth{k.UserID, MonthOf(k.Day)}
 		um := d.UserMonths[mk]
@@ -162,12 +205,27 @@ func BuildRollupDelta(events []Event, loc *time.Location) *RollupDelta {
 			um = &UserDayDelta{}
 			d.UserMonths[mk] = um
 		}
-		um.Stories += ud.Stories
-		um.APICalls += ud.APICalls
-		um.AudioMillis += ud.AudioMillis
-		um.Cost += ud.Cost
+		acc(&um.Events, ud.Events, bad)
+		acc(&um.Stories, ud.Stories, bad)
+		acc(&um.APICalls, ud.APICalls, bad)
+		acc(&um.AudioMillis, ud.AudioMillis, bad)
+		accM(&um.Cost, ud.Cost, bad)
 	}
-	return d
+	if d.overflow {
+		return ErrOverflow
+	}
+	return nil
+}
+
+// IsZero reports whether the user-day delta changes nothing.
+func (u *UserDayDelta) IsZero() bool {
+	return u.Events == 0 && u.Stories == 0 && u.APICalls == 0 && u.AudioMillis == 0 && u.Cost == 0
+}
+
+// IsZero reports whether the row holds no figure at all; a day without live
+// events has no daily row.
+func (r *DailyRow) IsZero() bool {
+	return *r == DailyRow{Day: r.Day}
 }
 
 // SortedUserMonths returns the delta's user-months ordered by month, then
@@ -213,4 +271,12 @@ const NoPrevDay Day = -1
 type SpanKey struct {
 	Day  Day
 	Prev Day
+}
+
+// MonthDays returns the first and last day of a month numbered by MonthOf.
+func MonthDays(m int32) (first, last Day) {
+	y, mo := int(m)/12, time.Month(int(m)%12+1)
+	first = DayFromDate(y, mo, 1)
+	next := DayFromDate(y, mo+1, 1) // time.Date normalizes month 13
+	return first, next - 1
 }

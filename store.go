@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// Pricer prices an api_call event from a catalog. It returns the cost and
-// whether the call could be priced (false for an unknown model).
+// Pricer prices an api_call event from a catalog. It returns the cost,
+// whether the call could be priced (false for an unknown model) and which
+// catalog entry priced it.
 type Pricer interface {
-	Cost(e *Event) (cost Micros, priced bool)
+	Quote(e *Event) (cost Micros, priced bool, ref PriceRef)
 }
 
 // IngestCounts says what a batch did to the store.
@@ -51,6 +52,7 @@ type CostRow struct {
 	Service          Service
 	Model            string
 	Operation        string
+	PriceRef         string // the stored PriceRef of the catalog entry that priced these calls
 	Calls            int64
 	Errors           int64
 	UnpricedCalls    int64
@@ -95,6 +97,8 @@ type IngestKey struct {
 // Store keeps events and their rollups. Every implementation passes the
 // conformance suite in package storetest.
 type Store interface {
+	Corrector
+	PriceStore
 	// IngestEvents stores validated, priced events in one transaction:
 	// events whose id is already stored (or repeated in the batch) are
 	// skipped, and every rollup row the batch touches is updated atomically.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -33,7 +34,7 @@ type RangeInput struct {
 // TopUsersInput is the input of get_top_users.
 type TopUsersInput struct {
 	RangeInput
-	Limit  int    `json:"limit,omitempty" jsonschema:"how many users, 1 to 100 (default 10)"`
+	Limit  *int   `json:"limit,omitempty" jsonschema:"how many users, 1 to 100 (default 10; 0 is refused)"`
 	SortBy string `json:"sort_by,omitempty" jsonschema:"cost, stories or api_calls (default cost)"`
 }
 
@@ -68,8 +69,9 @@ func (in RangeInput) Range() (Range, error) { return ParseRange(in.StartDate, in
 // Normalize fills defaults for limit and sort_by.
 func (in *TopUsersInput) Normalize(now time.Time, loc *time.Location) {
 	in.RangeInput.Normalize(now, loc)
-	if in.Limit == 0 {
-		in.Limit = DefaultTopUsersLimit
+	if in.Limit == nil {
+		n := DefaultTopUsersLimit
+		in.Limit = &n
 	}
 	if in.SortBy == "" {
 		in.SortBy = string(SortByCost)
@@ -78,8 +80,11 @@ func (in *TopUsersInput) Normalize(now time.Time, loc *time.Location) {
 
 // Validate checks limit and sort_by.
 func (in TopUsersInput) Validate() error {
-	if in.Limit < 1 || in.Limit > MaxTopUsersLimit {
-		return Errorf(KindInvalid, "limit must be between 1 and %d (got %d)", MaxTopUsersLimit, in.Limit)
+	if in.Limit == nil {
+		return Errorf(KindInvalid, "limit is required")
+	}
+	if *in.Limit < 1 || *in.Limit > MaxTopUsersLimit {
+		return Errorf(KindInvalid, "limit must be between 1 and %d (got %d)", MaxTopUsersLimit, *in.Limit)
 	}
 	switch SortBy(in.SortBy) {
 	case SortByCost, SortByStories, SortByAPICalls:
@@ -193,6 +198,9 @@ type ModelCost struct {
 	CostCents        Cents   `json:"cost_cents"`
 	CostDollars      Dollars `json:"cost_dollars"`
 	Percentage       float64 `json:"percentage"`
+	// PricedBy lists the catalog entries (or the caller's own cost) that
+	// priced these calls in the range.
+	PricedBy []PriceRef `json:"priced_by"`
 }
 
 // OperationCost is the cost of one service and operation over the range.
@@ -272,8 +280,9 @@ type Export struct {
 // Tools are the analytics tools as plain functions over a Store. Front doors
 // call them only through the guard.
 type Tools struct {
-	Store Store
-	Now   func() time.Time
+	Store  Store
+	Prices PriceBook // nil: the price tools answer "unavailable"
+	Now    func() time.Time
 }
 
 func (t *Tools) now() time.Time {
@@ -341,6 +350,7 @@ func (t *Tools) DashboardMetrics(ctx context.Context, in RangeInput) (*Dashboard
 	tot.ActiveUsers = active
 	var cost, revenue Micros
 	var audio int64
+	bad := false
 	for i, d := range days {
 		tot.NewUsers += d.NewUsers
 		tot.ChurnedUsers += d.ChurnedUsers
@@ -351,10 +361,16 @@ func (t *Tools) DashboardMetrics(ctx context.Context, in RangeInput) (*Dashboard
 		tot.APIRequests += d.APIRequests
 		tot.APIErrors += d.APIErrors
 		tot.UnpricedCalls += d.UnpricedCalls
-		audio += d.AudioMillis
-		cost += d.TotalCost()
-		revenue += d.Revenue()
+		acc(&audio, d.AudioMillis, &bad)
+		accM(&cost, d.AnthropicCost, &bad)
+		accM(&cost, d.ElevenLabsCost, &bad)
+		accM(&cost, d.S3Cost, &bad)
+		accM(&revenue, MicrosFromCents(d.PaymentsCents), &bad)
+		accM(&revenue, -MicrosFromCents(d.RefundsCents), &bad)
 		res.Daily[i] = dashboardDay(d)
+	}
+	if bad {
+		return nil, ErrSumOverflow
 	}
 	tot.TotalAudioMinutes = minutes(audio)
 	tot.TotalCostCents = Cents(cost)
@@ -388,15 +404,21 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 	}
 	res := &CostBreakdown{Daily: make([]CostDay, len(days)), Period: t.period(r),
 		ByModel: []ModelCost{}, ByOperation: []OperationCost{}}
-	var an, el, s3 Micros
+	var an, el, s3, total Micros
+	bad := false
 	for i, d := range days {
-		an += d.AnthropicCost
-		el += d.ElevenLabsCost
-		s3 += d.S3Cost
+		accM(&an, d.AnthropicCost, &bad)
+		accM(&el, d.ElevenLabsCost, &bad)
+		accM(&s3, d.S3Cost, &bad)
 		res.UnpricedCalls += d.UnpricedCalls
 		res.Daily[i] = CostDay{Date: d.Day, Anthropic: Dollars(d.AnthropicCost), ElevenLabs: Dollars(d.ElevenLabsCost), S3: Dollars(d.S3Cost)}
 	}
-	total := an + el + s3
+	accM(&total, an, &bad)
+	accM(&total, el, &bad)
+	accM(&total, s3, &bad)
+	if bad {
+		return nil, ErrSumOverflow
+	}
 	svc := func(m Micros) ServiceCost {
 		return ServiceCost{CostCents: Cents(m), CostDollars: Dollars(m), Percentage: percent(m, total)}
 	}
@@ -417,7 +439,7 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		i, ok := models[mk]
 		if !ok {
 			i = len(res.ByModel)
-			res.ByModel = append(res.ByModel, ModelCost{Service: c.Service, Model: c.Model})
+			res.ByModel = append(res.ByModel, ModelCost{Service: c.Service, Model: c.Model, PricedBy: []PriceRef{}})
 			models[mk] = i
 		}
 		m := &res.ByModel[i]
@@ -431,7 +453,10 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		m.Characters += c.Characters
 		m.BytesTransferred += c.BytesTransferred
 		m.Requests += c.Requests
-		m.CostCents += Cents(c.Cost)
+		accM((*Micros)(&m.CostCents), c.Cost, &bad)
+		if ref, err := ParsePriceRef(c.PriceRef); err == nil && !ref.IsZero() && !slices.Contains(m.PricedBy, ref) {
+			m.PricedBy = append(m.PricedBy, ref)
+		}
 	}
 	for _, c := range rows {
 		ok := key{c.Service, c.Operation}
@@ -445,7 +470,10 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		o.Calls += c.Calls
 		o.Errors += c.Errors
 		o.UnpricedCalls += c.UnpricedCalls
-		o.CostCents += Cents(c.Cost)
+		accM((*Micros)(&o.CostCents), c.Cost, &bad)
+	}
+	if bad {
+		return nil, ErrSumOverflow
 	}
 	for i := range res.ByModel {
 		m := &res.ByModel[i]
@@ -503,11 +531,11 @@ func (t *Tools) TopUsers(ctx context.Context, in TopUsersInput) (*TopUsers, erro
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	rows, err := t.Store.TopUsers(ctx, r, SortBy(in.SortBy), in.Limit)
+	rows, err := t.Store.TopUsers(ctx, r, SortBy(in.SortBy), *in.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("top users: %w", err)
 	}
-	res := &TopUsers{Users: make([]TopUser, len(rows)), SortBy: SortBy(in.SortBy), Limit: in.Limit, Period: t.period(r)}
+	res := &TopUsers{Users: make([]TopUser, len(rows)), SortBy: SortBy(in.SortBy), Limit: *in.Limit, Period: t.period(r)}
 	for i, u := range rows {
 		tu := TopUser{UserID: u.UserID, Stories: u.Stories, APICalls: u.APICalls, AudioMinutes: minutes(u.AudioMillis), CostDollars: Dollars(u.Cost)}
 		if u.Email != "" {

@@ -244,7 +244,7 @@ func TestTwoToolsAndAnswer(t *testing.T) {
 	// Each tool result the model read is the tool's own output, and the
 	// run returns them so the answer can be checked.
 	dash, _ := e.tools.DashboardMetrics(ctx, analytics.RangeInput{StartDate: "2026-01-01", EndDate: "2026-01-31"})
-	top, _ := e.tools.TopUsers(ctx, analytics.TopUsersInput{Limit: 3, SortBy: "cost"})
+	top, _ := e.tools.TopUsers(ctx, analytics.TopUsersInput{Limit: new(3), SortBy: "cost"})
 	for i, want := range []struct {
 		id  string
 		out any

@@ -106,7 +106,7 @@ func TestRawBaselineEqualsTools(t *testing.T) {
 					for _, by := range []analytics.SortBy{analytics.SortByCost, analytics.SortByStories, analytics.SortByAPICalls} {
 						for _, limit := range []int{10, 100} {
 							same("top users by "+string(by), func(t *analytics.Tools) (any, error) {
-								return t.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in, Limit: limit, SortBy: string(by)})
+								return t.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in, Limit: new(limit), SortBy: string(by)})
 							})
 						}
 					}
@@ -117,7 +117,7 @@ func TestRawBaselineEqualsTools(t *testing.T) {
 			}
 			// The comparison must be able to fail: the data set has top users
 			// with emails and days with every kind of event.
-			top, err := raw.TopUsers(ctx, analytics.TopUsersInput{RangeInput: ranges["whole data set"], Limit: 10})
+			top, err := raw.TopUsers(ctx, analytics.TopUsersInput{RangeInput: ranges["whole data set"], Limit: new(10)})
 			if err != nil || len(top.Users) != 10 || top.Users[0].Email == nil || top.Users[0].CostDollars == 0 {
 				t.Fatalf("top users over raw SQL: %+v, %v", top, err)
 			}

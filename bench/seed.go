@@ -140,7 +140,10 @@ func seedOne(ctx context.Context, h *sql.DB, st *seedStmts, e *analytics.Event) 
 		return err
 	}
 	// What this one event adds, as the store computes it for a batch.
-	delta := analytics.BuildRollupDelta([]analytics.Event{*e}, time.UTC)
+	delta, err := analytics.BuildRollupDelta([]analytics.Event{*e}, time.UTC)
+	if err != nil {
+		return err
+	}
 	day := analytics.EventDay(e, time.UTC)
 	add := dailyValues(delta.Daily[day])
 

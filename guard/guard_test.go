@@ -134,7 +134,7 @@ func TestPreToolUseOrderAndReasons(t *testing.T) {
 		{"366 days", admin(2, analytics.RoleOwner), analytics.ToolDashboardMetrics, &analytics.RangeInput{StartDate: "2023-01-01", EndDate: "2024-12-31"}, analytics.KindInvalid, "Date range cannot exceed 365 days"},
 		{"reversed", admin(2, analytics.RoleOwner), analytics.ToolUserGrowth, &analytics.RangeInput{StartDate: "2024-01-02", EndDate: "2024-01-01"}, analytics.KindInvalid, "End date must be after start date"},
 		{"bad date", admin(2, analytics.RoleOwner), analytics.ToolCostBreakdown, &analytics.RangeInput{StartDate: "01/02/2024", EndDate: "2024-01-03"}, analytics.KindInvalid, "Invalid date format (expected YYYY-MM-DD)"},
-		{"limit", admin(2, analytics.RoleOwner), analytics.ToolTopUsers, &analytics.TopUsersInput{Limit: 500}, analytics.KindInvalid, "limit must be between 1 and 100"},
+		{"limit", admin(2, analytics.RoleOwner), analytics.ToolTopUsers, &analytics.TopUsersInput{Limit: new(500)}, analytics.KindInvalid, "limit must be between 1 and 100"},
 		{"format", admin(2, analytics.RoleOwner), analytics.ToolExportAnalytics, &analytics.ExportInput{Format: "xlsx"}, analytics.KindInvalid, "format must be csv or json"},
 	} {
 		err := call(g, tc.p, tc.tool, tc.input)

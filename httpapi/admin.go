@@ -109,20 +109,18 @@ func rangeTool[T any](s *Server, name string, tool func(context.Context, analyti
 	})
 }
 
-// intParam parses an optional integer query parameter.
-func intParam(r *http.Request, name string) (int, error) {
+// intParam parses an optional integer query parameter (nil when absent);
+// the tool validates its range, so every door refuses the same values.
+func intParam(r *http.Request, name string) (*int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		return 0, nil
+		return nil, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, analytics.Errorf(analytics.KindInvalid, "%s must be an integer (got %q)", name, v)
+		return nil, analytics.Errorf(analytics.KindInvalid, "%s must be an integer (got %q)", name, v)
 	}
-	if n == 0 {
-		return 0, analytics.Errorf(analytics.KindInvalid, "%s must be between 1 and %d (got 0)", name, analytics.MaxTopUsersLimit)
-	}
-	return n, nil
+	return &n, nil
 }
 
 func (s *Server) handleTopUsers(w http.ResponseWriter, r *http.Request) {
@@ -175,6 +173,10 @@ type sessionInfo struct {
 	CSRFToken   string                 `json:"csrf_token,omitempty"`
 	ExpiresAt   *time.Time             `json:"expires_at,omitempty"`
 	Via         string                 `json:"via"`
+	// Today and TimeZone are the server's reporting day and zone: the
+	// dashboard computes its ranges from them, not from the browser's clock.
+	Today    analytics.Day `json:"today"`
+	TimeZone string        `json:"timezone"`
 }
 
 func info(p *analytics.Principal, se *analytics.Session) sessionInfo {
@@ -197,7 +199,14 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "an ingest key has no admin session"))
 		return
 	}
-	writeJSON(w, http.StatusOK, info(p, se))
+	writeJSON(w, http.StatusOK, s.withClock(info(p, se)))
+}
+
+// withClock adds the server's today and reporting zone.
+func (s *Server) withClock(si sessionInfo) sessionInfo {
+	loc := s.Store.Location()
+	si.Today, si.TimeZone = analytics.DayOf(s.Now(), loc), loc.String()
+	return si
 }
 
 // auditEvent records an account event (login, logout, tokens).
@@ -265,7 +274,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		Expires: se.ExpiresAt})
 	id := adm.ID
 	s.auditEvent(r, &id, adm.Email, "login_succeeded", analytics.OutcomeAllowed, "", nil)
-	writeJSON(w, http.StatusOK, info(&analytics.Principal{Admin: &adm, Via: "session"}, &se))
+	writeJSON(w, http.StatusOK, s.withClock(info(&analytics.Principal{Admin: &adm, Via: "session"}, &se)))
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

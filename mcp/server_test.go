@@ -277,7 +277,7 @@ func TestStructuredOutput(t *testing.T) {
 		{"get_user_growth", args, func() (any, error) { return f.tools.UserGrowth(ctx, rng) }},
 		{"get_top_users", map[string]any{"start_date": rng.StartDate, "end_date": rng.EndDate, "limit": 5, "sort_by": "cost"},
 			func() (any, error) {
-				return f.tools.TopUsers(ctx, analytics.TopUsersInput{RangeInput: rng, Limit: 5, SortBy: "cost"})
+				return f.tools.TopUsers(ctx, analytics.TopUsersInput{RangeInput: rng, Limit: new(5), SortBy: "cost"})
 			}},
 		{"export_analytics", map[string]any{"start_date": rng.StartDate, "end_date": rng.EndDate, "format": "json"},
 			func() (any, error) {

@@ -172,7 +172,11 @@ func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*a
 	if err := copyEvents(ctx, conn, fresh, loc, s.now().UTC()); err != nil {
 		return 0, fmt.Errorf("copy events: %w", err)
 	}
-	if err := applyDeltaAndCommit(ctx, conn, analytics.BuildRollupDelta(fresh, loc)); err != nil {
+	d, err := analytics.BuildRollupDelta(fresh, loc)
+	if err != nil {
+		return 0, err
+	}
+	if err := applyDeltaAndCommit(ctx, conn, d); err != nil {
 		return 0, err
 	}
 	return len(fresh), nil

@@ -194,6 +194,7 @@ type model struct {
 // implements analytics.Pricer.
 type Catalog struct {
 	entries []Entry                        // sorted by service, model, effective_from
+	sources []analytics.PriceSource        // where each entry came from
 	models  [numServices]map[string]*model // by model id and by alias
 }
 

@@ -308,27 +308,43 @@ func compileTier(si int, rates map[string]string) (tier, error) {
 // defaultLabel names an entry of the default catalog in errors.
 const defaultLabel = "default entry"
 
-// build merges overrides into base (same key: the override wins), checks the
-// merged catalog and compiles it.
+// layer is a set of entries from one source; a later layer's entry replaces
+// an earlier one with the same service, model and effective_from.
+type layer struct {
+	entries []Entry
+	source  analytics.PriceSource
+	label   string // names an entry in errors: label[i]
+}
+
+// build merges overrides (a --prices file) into base (the built-in
+// catalog), checks the merged catalog and compiles it.
 func build(base, overrides []Entry) (*Catalog, error) {
+	return buildLayers(base, layer{overrides, analytics.PriceSourceFile, "entries"})
+}
+
+// buildLayers merges layers over the built-in base, checks and compiles.
+func buildLayers(base []Entry, layers ...layer) (*Catalog, error) {
 	type labelled struct {
-		e     Entry
-		label string
+		e      Entry
+		label  string
+		source analytics.PriceSource
 	}
-	idx := make(map[entryKey]int, len(base)+len(overrides))
-	all := make([]labelled, 0, len(base)+len(overrides))
+	idx := make(map[entryKey]int, len(base))
+	all := make([]labelled, 0, len(base))
 	for i := range base {
 		idx[base[i].key()] = len(all)
-		all = append(all, labelled{base[i].clone(), defaultLabel})
+		all = append(all, labelled{base[i].clone(), defaultLabel, analytics.PriceSourceBuiltIn})
 	}
-	for i := range overrides {
-		l := labelled{overrides[i].clone(), fmt.Sprintf("entries[%d]", i)}
-		if j, ok := idx[l.e.key()]; ok {
-			all[j] = l
-			continue
+	for _, ly := range layers {
+		for i := range ly.entries {
+			l := labelled{ly.entries[i].clone(), fmt.Sprintf("%s[%d]", ly.label, i), ly.source}
+			if j, ok := idx[l.e.key()]; ok {
+				all[j] = l
+				continue
+			}
+			idx[l.e.key()] = len(all)
+			all = append(all, l)
 		}
-		idx[l.e.key()] = len(all)
-		all = append(all, l)
 	}
 	slices.SortFunc(all, func(a, b labelled) int {
 		if c := serviceIndex(a.e.Service) - serviceIndex(b.e.Service); c != 0 {
@@ -340,7 +356,7 @@ func build(base, overrides []Entry) (*Catalog, error) {
 		return int(a.e.EffectiveFrom) - int(b.e.EffectiveFrom)
 	})
 
-	c := &Catalog{entries: make([]Entry, len(all))}
+	c := &Catalog{entries: make([]Entry, len(all)), sources: make([]analytics.PriceSource, len(all))}
 	for si := range c.models {
 		c.models[si] = map[string]*model{}
 	}
@@ -349,6 +365,7 @@ func build(base, overrides []Entry) (*Catalog, error) {
 	for i := range all {
 		e := &all[i].e
 		c.entries[i] = *e
+		c.sources[i] = all[i].source
 		ms := c.models[serviceIndex(e.Service)]
 		m := ms[e.Model]
 		if m == nil {

@@ -12,13 +12,13 @@ import (
 const insertEventSQL = `INSERT INTO events (id, type, ts, day, user_id, service, operation, model,
 	input_tokens, output_tokens, cache_write_tokens, cache_write_1h_tokens, cache_read_tokens,
 	characters, bytes_transferred, requests, status, explicit_cost, cost, priced,
-	story_id, chapters, audio_ms, amount_cents, email, received_at)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	story_id, chapters, audio_ms, amount_cents, email, received_at, voids, reason, price_ref)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 	ON CONFLICT (id) DO NOTHING`
 
 // IngestEvents stores a batch in one transaction: insert new events (skipping
 // known ids), aggregate the new ones in memory, then one upsert per touched
-// rollup row.
+// rollup row. Voids (event_voided) are not taken here but by VoidEvents.
 func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (analytics.IngestCounts, error) {
 	var counts analytics.IngestCounts
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -26,6 +26,10 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 		return counts, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	loc, err := s.refreshLocation(ctx, tx)
+	if err != nil {
+		return counts, err
+	}
 
 	st := s.stmts
 	ins := tx.StmtContext(ctx, st.insertEvent)
@@ -33,19 +37,14 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 	fresh := make([]analytics.Event, 0, len(events))
 	for i := range events {
 		e := &events[i]
-		var explicit any
-		if e.ExplicitCost != nil {
-			explicit = int64(*e.ExplicitCost)
+		if e.Type == analytics.EventVoided {
+			return counts, fmt.Errorf("insert event %q: voids go through VoidEvents", e.ID)
 		}
-		res, err := ins.ExecContext(ctx, e.ID, string(e.Type), micros(e.Timestamp), int64(analytics.EventDay(e, s.loc)),
-			e.UserID, string(e.Service), e.Operation, e.Model,
-			e.InputTokens, e.OutputTokens, e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens,
-			e.Characters, e.BytesTransferred, e.Requests, e.Status, explicit, int64(e.Cost), e.Priced,
-			e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received)
+		n, err := insertEvent(ctx, ins, e, analytics.EventDay(e, loc), received)
 		if err != nil {
-			return counts, fmt.Errorf("insert event %q: %w", e.ID, err)
+			return counts, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if n == 1 {
 			fresh = append(fresh, *e)
 		} else {
 			counts.Duplicates++
@@ -53,7 +52,11 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 	}
 	counts.Accepted = len(fresh)
 	if len(fresh) > 0 {
-		if err := applyDelta(ctx, txStmts{tx, st}, analytics.BuildRollupDelta(fresh, s.loc)); err != nil {
+		d, err := analytics.BuildRollupDelta(fresh, loc)
+		if err != nil {
+			return analytics.IngestCounts{}, err
+		}
+		if err := applyDelta(ctx, txStmts{tx, st}, d); err != nil {
 			return analytics.IngestCounts{}, err
 		}
 	}
@@ -63,31 +66,93 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 	return counts, nil
 }
 
-// applyDelta adds a batch's deltas to every rollup. It runs inside the
-// ingest transaction; SQLite's single writer makes the prev/next look-ups of
-// the active-span rollup safe.
+// insertEvent inserts one event unless its id is stored; it returns the
+// number of rows inserted.
+func insertEvent(ctx context.Context, ins *sql.Stmt, e *analytics.Event, day analytics.Day, received int64) (int64, error) {
+	var explicit any
+	if e.ExplicitCost != nil {
+		explicit = int64(*e.ExplicitCost)
+	}
+	res, err := ins.ExecContext(ctx, e.ID, string(e.Type), micros(e.Timestamp), int64(day),
+		e.UserID, string(e.Service), e.Operation, e.Model,
+		e.InputTokens, e.OutputTokens, e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens,
+		e.Characters, e.BytesTransferred, e.Requests, e.Status, explicit, int64(e.Cost), e.Priced,
+		e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received, e.Voids, e.Reason, e.PriceRef.String())
+	if err != nil {
+		return 0, fmt.Errorf("insert event %q: %w", e.ID, err)
+	}
+	return res.RowsAffected()
+}
+
+// unlinked marks a user-day row inserted by the running transaction until
+// linkUserDay links it; no other transaction ever sees it.
+const unlinked = -2
+
+// upsertUserDaySQL adds a user-day's delta and returns its prev_day (unlinked
+// for a new row) and its live event count afterwards.
+var upsertUserDaySQL = fmt.Sprintf(`INSERT INTO user_activity (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
+	VALUES (?, ?, %d, ?, ?, ?, ?, ?)
+	ON CONFLICT (user_id, day) DO UPDATE SET events = events + excluded.events,
+		stories_created = stories_created + excluded.stories_created, api_calls = api_calls + excluded.api_calls,
+		audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost
+	RETURNING prev_day, events`, unlinked)
+
+// applyDelta adds a batch's (possibly negative) deltas to every rollup. It
+// runs inside a write transaction; SQLite's single writer makes the
+// prev/next look-ups of the active-span rollup safe. A user-day whose live
+// events fall to zero is removed and unlinked; a daily or cost row left with
+// no calls or figures is deleted, so the rollups hold exactly what a fresh
+// aggregate of the live events would.
 func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error {
 	spans := map[analytics.SpanKey]int64{}
+	emptied := map[analytics.UserMonth]bool{}
 	for _, ud := range d.SortedUserDays() {
-		isNew, err := linkUserDay(ctx, t, ud, spans)
-		if err != nil {
-			return err
-		}
-		if isNew {
-			d.Daily[ud.Day].ActiveUsers++
-		}
 		delta := d.UserDays[ud]
-		if delta.Stories == 0 && delta.APICalls == 0 && delta.AudioMillis == 0 && delta.Cost == 0 {
+		if delta.IsZero() {
 			continue
 		}
-		if _, err := t.exec(ctx, t.st.addUserDay, delta.Stories, delta.APICalls, delta.AudioMillis, int64(delta.Cost), ud.UserID, int64(ud.Day)); err != nil {
+		var prev sql.NullInt64
+		var left int64
+		if err := t.queryRow(ctx, t.st.upsertUserDay, ud.UserID, int64(ud.Day), delta.Events, delta.Stories, delta.APICalls,
+			delta.AudioMillis, int64(delta.Cost)).Scan(&prev, &left); err != nil {
 			return fmt.Errorf("update user activity: %w", err)
+		}
+		isNew := prev.Valid && prev.Int64 == unlinked
+		switch {
+		case left < 0 || (isNew && left == 0):
+			return fmt.Errorf("user activity of %q on %s would hold %d events: the correction does not match the stored events", ud.UserID, ud.Day, left)
+		case isNew:
+			if err := linkUserDay(ctx, t, ud, spans); err != nil {
+				return err
+			}
+			d.Daily[ud.Day].ActiveUsers++
+		case left == 0:
+			p := analytics.NoPrevDay
+			if prev.Valid {
+				p = analytics.Day(prev.Int64)
+			}
+			if err := unlinkUserDay(ctx, t, ud, p, spans); err != nil {
+				return err
+			}
+			d.Daily[ud.Day].ActiveUsers--
+			emptied[analytics.UserMonth{UserID: ud.UserID, Month: analytics.MonthOf(ud.Day)}] = true
 		}
 	}
 	for _, um := range d.SortedUserMonths() {
 		v := d.UserMonths[um]
+		if v.IsZero() {
+			continue
+		}
 		if _, err := t.exec(ctx, t.st.addUserMonth, um.UserID, um.Month, v.Stories, v.APICalls, v.AudioMillis, int64(v.Cost)); err != nil {
 			return fmt.Errorf("upsert user month: %w", err)
+		}
+	}
+	for um := range emptied {
+		first, last := analytics.MonthDays(um.Month)
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM user_month WHERE user_id = ? AND month = ? AND NOT EXISTS (
+			SELECT 1 FROM user_activity WHERE user_id = ? AND day BETWEEN ? AND ?)`,
+			um.UserID, um.Month, um.UserID, int64(first), int64(last)); err != nil {
+			return fmt.Errorf("drop empty user month: %w", err)
 		}
 	}
 	for k, n := range spans {
@@ -99,17 +164,35 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 		}
 	}
 	for _, r := range d.Daily {
+		if r.IsZero() {
+			continue
+		}
 		if _, err := t.exec(ctx, t.st.addDaily, int64(r.Day), r.NewUsers, r.ActiveUsers, r.ChurnedUsers, r.StoriesCreated, r.StoriesCompleted,
 			r.StoriesFailed, r.Chapters, r.AudioMillis, r.APIRequests, r.APIErrors, r.UnpricedCalls,
 			int64(r.AnthropicCost), int64(r.ElevenLabsCost), int64(r.S3Cost), r.PaymentsCents, r.RefundsCents); err != nil {
 			return fmt.Errorf("upsert daily metrics: %w", err)
 		}
+		if r.NewUsers < 0 || r.ActiveUsers < 0 || r.APIRequests < 0 || r.StoriesCreated < 0 || r.StoriesCompleted < 0 ||
+			r.StoriesFailed < 0 || r.ChurnedUsers < 0 || r.PaymentsCents < 0 || r.RefundsCents < 0 {
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM daily_metrics WHERE day = ? AND `+zeroDaily, int64(r.Day)); err != nil {
+				return fmt.Errorf("drop empty daily row: %w", err)
+			}
+		}
 	}
 	for k, c := range d.Costs {
-		if _, err := t.exec(ctx, t.st.addCost, int64(k.Day), string(k.Service), k.Model, k.Operation, c.Calls, c.Errors, c.UnpricedCalls,
+		if *c == (analytics.CostRow{Service: c.Service, Model: c.Model, Operation: c.Operation, PriceRef: c.PriceRef}) {
+			continue
+		}
+		if _, err := t.exec(ctx, t.st.addCost, int64(k.Day), string(k.Service), k.Model, k.Operation, k.PriceRef, c.Calls, c.Errors, c.UnpricedCalls,
 			c.InputTokens, c.OutputTokens, c.CacheWriteTokens, c.CacheReadTokens, c.Characters,
 			c.BytesTransferred, c.Requests, int64(c.Cost)); err != nil {
 			return fmt.Errorf("upsert cost rollup: %w", err)
+		}
+		if c.Calls < 0 {
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM cost_daily WHERE day = ? AND service = ? AND model = ? AND operation = ?
+				AND price_ref = ? AND calls = 0`, int64(k.Day), string(k.Service), k.Model, k.Operation, k.PriceRef); err != nil {
+				return fmt.Errorf("drop empty cost row: %w", err)
+			}
 		}
 	}
 	for user, su := range d.Signups {
@@ -117,8 +200,23 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			return fmt.Errorf("upsert user: %w", err)
 		}
 	}
+	for user := range d.ResignUsers {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM users WHERE user_id = ?`, user); err != nil {
+			return fmt.Errorf("recompute user: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (user_id, email, signup_ts)
+			SELECT user_id, email, ts FROM events WHERE type = 'user_signup' AND user_id = ? AND voided_by IS NULL
+			ORDER BY ts, email LIMIT 1`, user); err != nil {
+			return fmt.Errorf("recompute user: %w", err)
+		}
+	}
 	return nil
 }
+
+// zeroDaily is true of a daily row that holds no figure.
+const zeroDaily = `new_users = 0 AND active_users = 0 AND churned_users = 0 AND stories_created = 0 AND stories_completed = 0
+	AND stories_failed = 0 AND chapters = 0 AND audio_ms = 0 AND api_requests = 0 AND api_errors = 0 AND unpriced_calls = 0
+	AND anthropic_cost = 0 AND elevenlabs_cost = 0 AND s3_cost = 0 AND payments_cents = 0 AND refunds_cents = 0`
 
 const addDailySQL = `INSERT INTO daily_metrics (day, new_users, active_users, churned_users,
 	stories_created, stories_completed, stories_failed, chapters, audio_ms, api_requests, api_errors,
@@ -142,10 +240,10 @@ const addDailySQL = `INSERT INTO daily_metrics (day, new_users, active_users, ch
 		payments_cents = payments_cents + excluded.payments_cents,
 		refunds_cents = refunds_cents + excluded.refunds_cents`
 
-const addCostSQL = `INSERT INTO cost_daily (day, service, model, operation, calls, errors,
+const addCostSQL = `INSERT INTO cost_daily (day, service, model, operation, price_ref, calls, errors,
 	unpriced_calls, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, characters,
-	bytes_transferred, requests, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-	ON CONFLICT (day, service, model, operation) DO UPDATE SET
+	bytes_transferred, requests, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (day, service, model, operation, price_ref) DO UPDATE SET
 		calls = calls + excluded.calls,
 		errors = errors + excluded.errors,
 		unpriced_calls = unpriced_calls + excluded.unpriced_calls,
@@ -158,29 +256,23 @@ const addCostSQL = `INSERT INTO cost_daily (day, service, model, operation, call
 		requests = requests + excluded.requests,
 		cost = cost + excluded.cost`
 
-// linkUserDay inserts the user-day if it is new and keeps the prev_day chain
-// and active_spans deltas right: the new day's predecessor is the user's
-// latest earlier day, and a later day (a late event filled a gap) is re-linked
-// to the new day.
-func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map[analytics.SpanKey]int64) (bool, error) {
-	res, err := t.exec(ctx, t.st.insertUserDay, ud.UserID, int64(ud.Day))
-	if err != nil {
-		return false, fmt.Errorf("insert user day: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
-	}
+// linkUserDay links a user-day just inserted (prev_day = unlinked) and keeps
+// the prev_day chain and active_spans deltas right: the new day's
+// predecessor is the user's latest earlier day, and a later day (a late
+// event filled a gap) is re-linked to the new day.
+func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map[analytics.SpanKey]int64) error {
 	prev := analytics.NoPrevDay
+	var prevArg any // NULL: no earlier day
 	var p int64
-	err = t.queryRow(ctx, t.st.prevDay, ud.UserID, int64(ud.Day)).Scan(&p)
+	err := t.queryRow(ctx, t.st.prevDay, ud.UserID, int64(ud.Day)).Scan(&p)
 	switch {
 	case err == nil:
-		prev = analytics.Day(p)
-		if _, err := t.exec(ctx, t.st.setPrev, p, ud.UserID, int64(ud.Day)); err != nil {
-			return false, fmt.Errorf("link user day: %w", err)
-		}
+		prev, prevArg = analytics.Day(p), p
 	case !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("find previous user day: %w", err)
+		return fmt.Errorf("find previous user day: %w", err)
+	}
+	if _, err := t.exec(ctx, t.st.setPrev, prevArg, ud.UserID, int64(ud.Day)); err != nil {
+		return fmt.Errorf("link user day: %w", err)
 	}
 	spans[analytics.SpanKey{Day: ud.Day, Prev: prev}]++
 
@@ -188,14 +280,42 @@ func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map
 	err = t.queryRow(ctx, t.st.nextDay, ud.UserID, int64(ud.Day)).Scan(&next)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return true, nil
+		return nil
 	case err != nil:
-		return false, fmt.Errorf("find next user day: %w", err)
+		return fmt.Errorf("find next user day: %w", err)
 	}
 	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: prev}]--
 	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: ud.Day}]++
 	if _, err := t.exec(ctx, t.st.setPrev, int64(ud.Day), ud.UserID, next); err != nil {
-		return false, fmt.Errorf("relink next user day: %w", err)
+		return fmt.Errorf("relink next user day: %w", err)
 	}
-	return true, nil
+	return nil
+}
+
+// unlinkUserDay removes a user-day whose last live event was voided: its
+// successor (if any) is re-linked to its predecessor, the reverse of
+// linkUserDay.
+func unlinkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, prev analytics.Day, spans map[analytics.SpanKey]int64) error {
+	if _, err := t.exec(ctx, t.st.deleteUserDay, ud.UserID, int64(ud.Day)); err != nil {
+		return fmt.Errorf("remove user day: %w", err)
+	}
+	spans[analytics.SpanKey{Day: ud.Day, Prev: prev}]--
+	var next int64
+	err := t.queryRow(ctx, t.st.nextDay, ud.UserID, int64(ud.Day)).Scan(&next)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("find next user day: %w", err)
+	}
+	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: ud.Day}]--
+	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: prev}]++
+	var prevArg any
+	if prev != analytics.NoPrevDay {
+		prevArg = int64(prev)
+	}
+	if _, err := t.exec(ctx, t.st.setPrev, prevArg, ud.UserID, next); err != nil {
+		return fmt.Errorf("relink next user day: %w", err)
+	}
+	return nil
 }

@@ -61,10 +61,11 @@ func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, erro
 
 // CostRows aggregates the cost rollup inside r.
 func (s *Store) CostRows(ctx context.Context, r analytics.Range) ([]analytics.CostRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT service, model, operation, SUM(calls), SUM(errors), SUM(unpriced_calls),
+	rows, err := s.read.QueryContext(ctx, `SELECT service, model, operation, price_ref, SUM(calls), SUM(errors), SUM(unpriced_calls),
 		SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), SUM(characters),
 		SUM(bytes_transferred), SUM(requests), SUM(cost)
-		FROM cost_daily WHERE day BETWEEN ? AND ? GROUP BY service, model, operation ORDER BY service, model, operation`,
+		FROM cost_daily WHERE day BETWEEN ? AND ? GROUP BY service, model, operation, price_ref
+		ORDER BY service, model, operation, price_ref`,
 		int64(r.Start), int64(r.End))
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (s *Store) CostRows(ctx context.Context, r analytics.Range) ([]analytics.Co
 		var c analytics.CostRow
 		var svc string
 		var cost int64
-		if err := rows.Scan(&svc, &c.Model, &c.Operation, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
+		if err := rows.Scan(&svc, &c.Model, &c.Operation, &c.PriceRef, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
 			&c.OutputTokens, &c.CacheWriteTokens, &c.CacheReadTokens, &c.Characters, &c.BytesTransferred,
 			&c.Requests, &cost); err != nil {
 			return nil, err

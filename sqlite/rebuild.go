@@ -22,13 +22,13 @@ type rollup struct {
 
 var rollups = []rollup{
 	{
-		table: "user_activity", key: "user_id, day", cols: "user_id, day, prev_day, stories_created, api_calls, audio_ms, cost",
-		fill: []string{`INSERT INTO {T} (user_id, day, prev_day, stories_created, api_calls, audio_ms, cost)
-			SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), s, a, au, c FROM (
-				SELECT user_id, day, SUM(type = 'story_created') AS s, SUM(type = 'api_call') AS a,
+		table: "user_activity", key: "user_id, day", cols: "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost",
+		fill: []string{`INSERT INTO {T} (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
+			SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c FROM (
+				SELECT user_id, day, count(*) AS n, SUM(type = 'story_created') AS s, SUM(type = 'api_call') AS a,
 					SUM(CASE WHEN type = 'story_completed' THEN audio_ms ELSE 0 END) AS au,
 					SUM(CASE WHEN type = 'api_call' THEN cost ELSE 0 END) AS c
-				FROM events WHERE user_id != '' GROUP BY user_id, day)`},
+				FROM events WHERE user_id != '' AND ` + live + ` GROUP BY user_id, day)`},
 	},
 	{
 		table: "user_month", key: "user_id, month", cols: "user_id, month, stories_created, api_calls, audio_ms, cost",
@@ -47,7 +47,7 @@ var rollups = []rollup{
 				SUM(CASE WHEN service = 's3' THEN cost ELSE 0 END),
 				SUM(CASE WHEN type = 'payment' THEN amount_cents ELSE 0 END),
 				SUM(CASE WHEN type = 'refund' THEN amount_cents ELSE 0 END)
-			FROM events GROUP BY day`,
+			FROM events WHERE ` + live + ` GROUP BY day`,
 			`UPDATE {T} SET active_users = (SELECT count(*) FROM {user_activity} ua WHERE ua.day = {T}.day)`},
 	},
 	{
@@ -56,24 +56,27 @@ var rollups = []rollup{
 			SELECT day, COALESCE(prev_day, -1), count(*) FROM {user_activity} GROUP BY 1, 2`},
 	},
 	{
-		table: "cost_daily", key: "day, service, model, operation",
-		cols: `day, service, model, operation, calls, errors, unpriced_calls, input_tokens, output_tokens,
+		table: "cost_daily", key: "day, service, model, operation, price_ref",
+		cols: `day, service, model, operation, price_ref, calls, errors, unpriced_calls, input_tokens, output_tokens,
 			cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost`,
-		fill: []string{`INSERT INTO {T} (day, service, model, operation, calls, errors, unpriced_calls, input_tokens,
+		fill: []string{`INSERT INTO {T} (day, service, model, operation, price_ref, calls, errors, unpriced_calls, input_tokens,
 				output_tokens, cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost)
-			SELECT day, service, model, operation, count(*), SUM(status = 'error'), SUM(priced = 0), SUM(input_tokens),
+			SELECT day, service, model, operation, price_ref, count(*), SUM(status = 'error'), SUM(priced = 0), SUM(input_tokens),
 				SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), SUM(characters),
 				SUM(bytes_transferred), SUM(requests), SUM(cost)
-			FROM events WHERE type = 'api_call' GROUP BY day, service, model, operation`},
+			FROM events WHERE type = 'api_call' AND voided_by IS NULL GROUP BY day, service, model, operation, price_ref`},
 	},
 	{
 		table: "users", key: "user_id", cols: "user_id, email, signup_ts",
 		fill: []string{`INSERT INTO {T} (user_id, email, signup_ts)
 			SELECT user_id, email, ts FROM (
 				SELECT user_id, email, ts, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
-				FROM events WHERE type = 'user_signup') WHERE rn = 1`},
+				FROM events WHERE type = 'user_signup' AND voided_by IS NULL) WHERE rn = 1`},
 	},
 }
+
+// live selects the events that count: not voided, and not voids themselves.
+const live = `voided_by IS NULL AND type != 'event_voided'`
 
 // monthOfDay is analytics.MonthOf in SQL.
 const monthOfDay = `CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1`
@@ -91,14 +94,14 @@ func (r rollup) fillSQL(prefix string) []string {
 // zone other than the stored one, every event's day is recomputed first.
 func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
 	if loc == nil {
-		loc = s.loc
+		loc = s.Location()
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if loc.String() != s.loc.String() {
+	if loc.String() != s.Location().String() {
 		if err := rebucket(ctx, tx, loc); err != nil {
 			return err
 		}
@@ -119,7 +122,7 @@ func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	s.loc = loc
+	s.loc.Store(loc)
 	return nil
 }
 
@@ -216,5 +219,28 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	return diffs, nil
+	bad, err := outOfBounds(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return append(diffs, bad...), nil
+}
+
+// outOfBounds names live events stored before the bounds existed with a
+// field above its bound; voiding them repairs every figure.
+func outOfBounds(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, type FROM events WHERE `+analytics.BoundsViolationSQL()+` ORDER BY id LIMIT 20`)
+	if err != nil {
+		return nil, fmt.Errorf("check event bounds: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("event %q (%s) has a field above its bound (see the README's event bounds); take it out with: codestory-analytics void --id %q --reason \"out of bounds\"", id, typ, id))
+	}
+	return out, rows.Err()
 }

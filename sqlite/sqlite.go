@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	analytics "github.com/codestory/analytics"
@@ -41,7 +42,7 @@ type Store struct {
 	// Go-side queue avoids busy-waiting on the file lock.
 	write *sql.DB
 	read  *sql.DB
-	loc   *time.Location
+	loc   atomic.Pointer[time.Location]
 	now   func() time.Time
 	path  string
 
@@ -104,11 +105,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error {
 	if st := s.stmts; st != nil {
-		for _, p := range []*sql.Stmt{st.insertEvent, st.insertUserDay, st.prevDay, st.nextDay, st.setPrev,
-			st.addUserDay, st.addUserMonth, st.addSpan, st.addDaily, st.addCost, st.upsertUser} {
-			if p != nil {
-				p.Close()
-			}
+		for _, p := range st.all {
+			p.Close()
 		}
 	}
 	return errors.Join(s.write.Close(), s.read.Close())
@@ -118,7 +116,26 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
 
 // Location is the reporting time zone of the rollups.
-func (s *Store) Location() *time.Location { return s.loc }
+func (s *Store) Location() *time.Location { return s.loc.Load() }
+
+// refreshLocation re-reads the stored zone inside a write transaction, so a
+// `rebuild --tz` run by another process is seen by the next batch.
+func (s *Store) refreshLocation(ctx context.Context, tx *sql.Tx) (*time.Location, error) {
+	var zone string
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'timezone'`).Scan(&zone); err != nil {
+		return nil, fmt.Errorf("read time zone: %w", err)
+	}
+	loc := s.loc.Load()
+	if zone == loc.String() {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("stored time zone %q: %w", zone, err)
+	}
+	s.loc.Store(loc)
+	return loc, nil
+}
 
 // Migrate applies every embedded migration not yet recorded, each in its
 // own transaction.
@@ -184,7 +201,7 @@ func (s *Store) initLocation(ctx context.Context, want *time.Location) error {
 		if _, err := s.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('timezone', ?)`, want.String()); err != nil {
 			return fmt.Errorf("record time zone: %w", err)
 		}
-		s.loc = want
+		s.loc.Store(want)
 		return nil
 	case err != nil:
 		return fmt.Errorf("read time zone: %w", err)
@@ -193,7 +210,7 @@ func (s *Store) initLocation(ctx context.Context, want *time.Location) error {
 	if err != nil {
 		return fmt.Errorf("stored time zone %q: %w", stored, err)
 	}
-	s.loc = loc
+	s.loc.Store(loc)
 	if want == nil || want.String() == stored {
 		return nil
 	}
@@ -209,7 +226,7 @@ func (s *Store) initLocation(ctx context.Context, want *time.Location) error {
 	if _, err := s.write.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'timezone'`, want.String()); err != nil {
 		return fmt.Errorf("record time zone: %w", err)
 	}
-	s.loc = want
+	s.loc.Store(want)
 	return nil
 }
 

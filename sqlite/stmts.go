@@ -9,7 +9,8 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, prevDay, nextDay, setPrev, addUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+	insertEvent, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+	all                                                                                                                        []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -19,12 +20,11 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 		sql string
 	}{
 		{&st.insertEvent, insertEventSQL},
-		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`},
+		{&st.upsertUserDay, upsertUserDaySQL},
 		{&st.prevDay, `SELECT day FROM user_activity WHERE user_id = ? AND day < ? ORDER BY day DESC LIMIT 1`},
 		{&st.nextDay, `SELECT day FROM user_activity WHERE user_id = ? AND day > ? ORDER BY day ASC LIMIT 1`},
 		{&st.setPrev, `UPDATE user_activity SET prev_day = ? WHERE user_id = ? AND day = ?`},
-		{&st.addUserDay, `UPDATE user_activity SET stories_created = stories_created + ?,
-			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
+		{&st.deleteUserDay, `DELETE FROM user_activity WHERE user_id = ? AND day = ?`},
 		{&st.addUserMonth, `INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (user_id, month) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
 			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost`},
@@ -42,6 +42,7 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 			return nil, fmt.Errorf("prepare: %w", err)
 		}
 		*p.dst = stmt
+		st.all = append(st.all, stmt)
 	}
 	return st, nil
 }

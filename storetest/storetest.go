@@ -39,6 +39,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RebuildAndVerify", func(t *testing.T) { testRebuildVerify(t, h) })
 	t.Run("RebuildNewZone", func(t *testing.T) { testRebuildZone(t, h) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, h) })
+	t.Run("VoidMatchesBruteForce", func(t *testing.T) { testVoidBruteForce(t, h) })
+	t.Run("RepriceMatchesBruteForce", func(t *testing.T) { testRepriceBruteForce(t, h) })
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h) })

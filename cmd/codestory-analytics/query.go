@@ -40,7 +40,11 @@ func (e env) query(ctx context.Context, args []string) error {
 	case "growth":
 		out, err = tools.UserGrowth(ctx, in)
 	case "top":
-		out, err = tools.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in, Limit: *limit, SortBy: *sortBy})
+		// The same shape as REST: the seed's bare list of users.
+		var top *analytics.TopUsers
+		if top, err = tools.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in, Limit: limit, SortBy: *sortBy}); err == nil {
+			out = top.Users
+		}
 	case "export":
 		ein := analytics.ExportInput{RangeInput: in, Format: *format}
 		if *format == "csv" {
