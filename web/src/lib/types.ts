@@ -3,7 +3,7 @@
 // decimal numbers that may carry sub-cent digits.
 
 export type Role = "viewer" | "analyst" | "owner";
-export type Permission = "VIEW_ANALYTICS" | "EXPORT_DATA" | "MANAGE_ADMINS" | "VIEW_AUDIT";
+export type Permission = "VIEW_ANALYTICS" | "EXPORT_DATA" | "MANAGE_ADMINS" | "VIEW_AUDIT" | "MANAGE_PRICES";
 
 export interface Session {
   email: string;
@@ -86,6 +86,15 @@ export interface ModelCost {
   cost_cents: number;
   cost_dollars: number;
   percentage: number;
+  /** The catalog entries (or the caller's own cost) that priced these calls. */
+  priced_by?: PriceRef[] | null;
+}
+
+/** Which price priced a call: a catalog entry, or "caller" for an event's own cost_cents. */
+export interface PriceRef {
+  model?: string;
+  effective_from: string;
+  source: PriceSource | "caller";
 }
 
 export interface OperationCost {

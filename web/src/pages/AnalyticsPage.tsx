@@ -88,7 +88,7 @@ export function AnalyticsPage({ session, today, zone }: { session: Session; toda
   const { range, rangeError } = view;
   const canExport = session.permissions.includes("EXPORT_DATA");
   const canAudit = session.permissions.includes("VIEW_AUDIT");
-  const canPrice = session.permissions.includes("MANAGE_ADMINS");
+  const canPrice = session.permissions.includes("MANAGE_PRICES");
   const tab: Tab = view.tab === "audit" && !canAudit ? "usage" : view.tab;
 
   const askState = useAsk();

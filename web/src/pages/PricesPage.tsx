@@ -73,7 +73,7 @@ function UnpricedList({
  * adding, replacing and removing prices and repricing stored calls.
  */
 export function PricesPage({ session, today }: { session: Session; today: Date }) {
-  const canEdit = session.permissions.includes("MANAGE_ADMINS");
+  const canEdit = session.permissions.includes("MANAGE_PRICES");
   const prices = usePrices();
   const [seed, setSeed] = useState(() => ({ n: 0, ...readPrefill(window.location.search, today) }));
   const formRef = useRef<HTMLDivElement>(null);
