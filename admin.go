@@ -63,6 +63,8 @@ type Admin struct {
 	Role         Role
 	PasswordHash string // argon2id, PHC format; empty: no password login
 	CreatedAt    time.Time
+	DisabledAt   *time.Time // set: no credential of this admin works
+	LastLoginAt  *time.Time // the last password login
 }
 
 // APIToken is an admin's bearer token; only its hash is stored.
@@ -73,6 +75,8 @@ type APIToken struct {
 	Name       string
 	CreatedAt  time.Time
 	RevokedAt  *time.Time
+	ExpiresAt  *time.Time // nil: never
+	LastUsedAt *time.Time // to the minute (see LastUseGranularity)
 }
 
 // Session is a dashboard login; only the hash of its cookie is stored.

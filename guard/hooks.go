@@ -198,6 +198,11 @@ func details(in *HookInput) map[string]any {
 	if in.Principal != nil && in.Principal.Via != "" {
 		d["auth"] = in.Principal.Via
 	}
+	if dt, ok := in.ToolInput.(AuditDetailer); ok {
+		for k, v := range dt.AuditDetails() {
+			d[k] = v
+		}
+	}
 	return d
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,13 +23,7 @@ const SessionCookie = "codestory_session"
 // CSRFHeader carries the session's CSRF token on state-changing requests.
 const CSRFHeader = "X-CSRF-Token"
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientIP(r *http.Request) string { return ClientIP(r) }
 
 func (s *Server) principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
 	return PrincipalOf(s.Auth, r)
@@ -246,24 +239,34 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "email and password are required"))
 		return
 	}
-	keys := []string{"account:" + email, "ip:" + clientIP(r)}
-	if wait := s.Throttle.Wait(keys...); wait > 0 {
-		secs := int(wait.Seconds() + 0.999)
+	var device string
+	if c, err := r.Cookie(DeviceCookie); err == nil {
+		device = c.Value
+	}
+	res, err := s.Login.Login(r.Context(), auth.LoginAttempt{Email: email, Password: body.Password, Address: clientIP(r), Device: device})
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		secs := int(te.Wait.Seconds() + 0.999)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, "throttled", nil)
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": fmt.Sprintf("Too many failed logins; try again in %d seconds", secs)})
+		reason := "throttled"
+		if te.Flood {
+			reason = "throttled: account flood"
+		}
+		s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, reason, map[string]any{"device_cookie": device != ""})
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": te.Error()})
 		return
 	}
-	adm, err := s.Auth.Password(r.Context(), email, body.Password)
 	if err != nil {
 		if analytics.ErrorKind(err) == analytics.KindUnauthenticated {
-			s.Throttle.Fail(keys...)
 			s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, err.Error(), nil)
 		}
 		s.writeError(w, r, err)
 		return
 	}
-	s.Throttle.Succeed(keys[0])
+	adm := res.Admin
+	if res.Device != "" {
+		setDeviceCookie(w, r, res.Device)
+	}
 	cookie, se, err := s.Auth.NewSession(r.Context(), adm)
 	if err != nil {
 		s.writeError(w, r, err)

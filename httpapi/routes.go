@@ -43,6 +43,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/static/", h(s.handleStatic)},
 		{"GET", "/{$}", h(s.handleRoot)},
 	}
+	rs = append(rs, s.accessRoutes()...)
 	return append(rs, s.Extra...)
 }
 

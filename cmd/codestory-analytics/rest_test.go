@@ -320,6 +320,16 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
 		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
 		"GET /api/session":                  {401, 401, 401, 403, 200, 200, 200, 401},
+		// The credential lifecycle (owners only); {id} is sent literally, so
+		// an owner gets the tool's 400 for a non-numeric id, after the guard.
+		"GET /admin/admins":                      {401, 401, 401, 403, 403, 403, 200, 401},
+		"PATCH /admin/admins/{id}":               {401, 401, 401, 403, 403, 403, 400, 401},
+		"DELETE /admin/admins/{id}":              {401, 401, 401, 403, 403, 403, 400, 401},
+		"POST /admin/admins/{id}/reset-password": {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/tokens":                      {401, 401, 401, 403, 403, 403, 200, 401},
+		"DELETE /admin/tokens/{id}":              {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/ingest-keys":                 {401, 401, 401, 403, 403, 403, 200, 401},
+		"DELETE /admin/ingest-keys/{id}":         {401, 401, 401, 403, 403, 403, 400, 401},
 	}
 	srv := (&app{}).handlerRoutesForTest()
 	for _, r := range srv {

@@ -23,9 +23,9 @@ Usage: codestory-analytics <command> [flags]
 Commands:
   serve        run the HTTP server (--addr, --db, --redis, --tz, --prices, --demo)
   migrate      apply schema migrations
-  admin        admin accounts: create, list
+  admin        admin accounts: create, list, disable, enable, set-role, delete, reset-password
   token        admin API tokens: create, list, revoke
-  ingest-key   ingest keys: create
+  ingest-key   ingest keys: create, list, revoke
   ingest FILE  bulk-load NDJSON events (FILE or - for stdin)
   demo         generate a realistic deterministic data set (--days, --users, --seed)
   query        run an analytics tool and print JSON: dashboard, costs, growth, top, export
@@ -36,6 +36,8 @@ Commands:
   verify       prove rollups equal a fresh aggregate of events (exit 1 if not)
   audit        audit log: verify
   mcp          MCP server on stdio (admin token in ANALYTICS_TOKEN)
+  bench        measure ingest and query speed and print one report
+  version      print the version (also --version)
 
 Every flag has an environment twin: --db is ANALYTICS_DB, --tz ANALYTICS_TZ, and so on.
 Run 'codestory-analytics <command> -h' for a command's flags.
@@ -64,6 +66,10 @@ type env struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv, stdin, stdout, stderr}
+	if len(args) > 0 && isVersion(args[0]) {
+		printVersion(stdout)
+		return nil
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -72,6 +78,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	cmd, rest := args[0], args[1:]
+	if helpFor(cmd, rest, stdout) {
+		return nil
+	}
+	err := e.dispatch(ctx, cmd, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h or --version: printed, not a failure
+	}
+	return err
+}
+
+func (e env) dispatch(ctx context.Context, cmd string, rest []string) error {
 	switch cmd {
 	case "serve":
 		return e.serve(ctx, rest)
@@ -105,6 +122,7 @@ type common struct {
 	db     string
 	tz     string
 	prices string
+	create bool // serve, migrate and demo may create a new database; nothing else does
 }
 
 func (e env) envOr(name, def string) string {
@@ -120,6 +138,7 @@ const DefaultDB = "sqlite:./data/analytics.db"
 func (e env) flags(name string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	withHelp(fs, e.stdout)
 	if c != nil {
 		fs.StringVar(&c.db, "db", e.envOr("ANALYTICS_DB", DefaultDB), "database: sqlite:PATH or postgres://URL (ANALYTICS_DB)")
 		fs.StringVar(&c.tz, "tz", e.envOr("ANALYTICS_TZ", ""), "reporting time zone, e.g. UTC or Europe/Berlin (ANALYTICS_TZ; default: the database's, UTC for a new one)")
@@ -133,7 +152,7 @@ func (e env) flags(name string, c *common) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string, positional int) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := afterParse(fs, fs.Parse(args)); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
@@ -197,10 +216,16 @@ func (c common) openStore(ctx context.Context) (analytics.Store, error) {
 		if path == "" {
 			return nil, usageError{"--db sqlite: needs a file path, e.g. sqlite:./data/analytics.db"}
 		}
+		if err := c.checkSQLitePath(path); err != nil {
+			return nil, err
+		}
 		return sqlite.Open(ctx, path, sqlite.Options{Location: loc})
 	case strings.HasPrefix(c.db, "postgres://"), strings.HasPrefix(c.db, "postgresql://"):
 		if openPostgres == nil {
 			return nil, errors.New("this build has no PostgreSQL support")
+		}
+		if err := c.checkPostgresSchema(ctx); err != nil {
+			return nil, err
 		}
 		return openPostgres(ctx, c.db, loc)
 	}
@@ -224,6 +249,7 @@ func (e env) migrate(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	c.create = true
 	s, err := c.openStore(ctx)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/demo"
+	"github.com/codestory/analytics/httpapi"
 )
 
 // ShutdownGrace is how long in-flight requests may take to finish on stop.
@@ -23,8 +24,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	withDemo := fs.Bool("demo", e.envOr("ANALYTICS_DEMO", "") == "true", "fill an empty database with demo data and create a demo owner (ANALYTICS_DEMO=true)")
 	askModel := fs.String("ask-model", e.envOr("ANALYTICS_ASK_MODEL", DefaultAskModel), "Claude model of the Ask agent (ANALYTICS_ASK_MODEL); Ask runs only when ANTHROPIC_API_KEY is set")
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
+	proxies := fs.String("trusted-proxies", e.envOr("ANALYTICS_TRUSTED_PROXIES", ""), "CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (ANALYTICS_TRUSTED_PROXIES; default: none, the TCP peer is the client)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	c.create = true
+	trusted, err := httpapi.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	log := e.logger(*logLevel)
 	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log, askModel: *askModel, getenv: e.getenv})
@@ -32,6 +39,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	a.trustedProxies = trusted
 	s := a.store
 	if *withDemo {
 		if err := e.seedDemo(ctx, s, a.ingester); err != nil {
