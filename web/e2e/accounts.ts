@@ -17,6 +17,7 @@ export const ACCOUNT_ROLES = {
   pricer: "owner", // prices.spec: the unpriced → price → reprice flow
   pricewatch: "analyst", // prices.spec: a non-owner on the Prices page
   admins: "owner", // admins.spec: the owner who manages the others
+  revoker: "owner", // admins.spec: revokes a token and an ingest key
   victim: "analyst", // admins.spec: role changed, password reset, disabled, enabled
   victim2: "viewer", // admins.spec: deleted
 } as const;

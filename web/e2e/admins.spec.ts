@@ -91,7 +91,7 @@ test("an owner revokes an API token and an ingest key, and they stop working", a
     const ok = await ctx.post("/v1/events", { headers: { Authorization: `Bearer ${s.spareIngestKey}` }, data: { events: [] } });
     expect(ok.status()).not.toBe(401);
 
-    await login(page, "admins");
+    await login(page, "revoker");
     await page.getByTestId("nav-admins").click();
 
     const tokenRow = page.getByTestId("tokens-table").locator(`tr[data-name="${SPARE_TOKEN_NAME}"]`);
