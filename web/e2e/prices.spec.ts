@@ -105,6 +105,7 @@ test("unpriced warning → Prices page → price → dry run → reprice → the
   const preview = page.getByTestId("reprice-preview");
   await expect(preview.getByTestId("reprice-new-cost")).toHaveText(formatCents(EXPECTED_CENTS));
   await expect(preview.locator(`tr[data-model="${model}"]`)).toContainText("1 → 0");
+  await page.screenshot({ path: join(shots, "page-prices-preview.png"), fullPage: false });
   // A dry run changes nothing.
   const afterDry = await apiJSON<DashboardMetrics>(page.request, "/admin/analytics/dashboard", range);
   expect(afterDry.totals.unpriced_calls).toBe(1);

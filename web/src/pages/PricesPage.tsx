@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { AlertTriangle, Tags } from "lucide-react";
+import { AlertTriangle, RefreshCw, Tags } from "lucide-react";
 import { formatDay } from "../lib/dateRange";
 import { formatInt } from "../lib/format";
 import { draftFrom, emptyDraft, isService, type PriceDraft } from "../lib/prices";
@@ -31,12 +31,17 @@ function readPrefill(search: string, today: Date): { draft: PriceDraft; scope: R
 
 function UnpricedList({
   unpriced,
+  priced,
   canEdit,
   onPrice,
+  onReprice,
 }: {
   unpriced: UnpricedModel[];
+  /** Whether the catalog has an entry for the model now (its calls then only need a reprice). */
+  priced: (m: UnpricedModel) => boolean;
   canEdit: boolean;
   onPrice: (m: UnpricedModel) => void;
+  onReprice: (m: UnpricedModel) => void;
 }) {
   const calls = unpriced.reduce((n, m) => n + m.calls, 0);
   return (
@@ -54,11 +59,20 @@ function UnpricedList({
             <span className="muted">
               {serviceName(m.service)} · {formatInt(m.calls)} {m.calls === 1 ? "call" : "calls"}
             </span>
-            {canEdit && m.model !== "" && (
+            {canEdit && m.model !== "" && !priced(m) && (
               <Button variant="outline" size="sm" onClick={() => onPrice(m)} aria-label={`Add a price for ${m.model}`}>
                 <Tags size={14} aria-hidden="true" />
                 Add price
               </Button>
+            )}
+            {canEdit && m.model !== "" && priced(m) && (
+              <>
+                <Badge tone="accent">has a price now</Badge>
+                <Button variant="outline" size="sm" onClick={() => onReprice(m)} aria-label={`Reprice the calls of ${m.model}`}>
+                  <RefreshCw size={14} aria-hidden="true" />
+                  Reprice
+                </Button>
+              </>
             )}
           </li>
         ))}
@@ -93,6 +107,10 @@ export function PricesPage({ session, today }: { session: Session; today: Date }
     setSeed((s) => ({ n: s.n + 1, draft, scope: scope ?? s.scope }));
     formRef.current?.scrollIntoView({ behavior: "smooth", block: "start" });
     window.setTimeout(() => formRef.current?.querySelector<HTMLInputElement>('input[name^="rate-"]')?.focus(), 0);
+  };
+  const rescope = (scope: RepriceScope) => {
+    setSeed((s) => ({ ...s, scope }));
+    window.setTimeout(() => document.querySelector<HTMLElement>('[data-testid="reprice-form"]')?.scrollIntoView({ behavior: "smooth", block: "start" }), 0);
   };
   const onSaved = (e: NewPriceEntry) => {
     // The next step: reprice the model's stored calls. Keep the scope the
@@ -130,10 +148,10 @@ export function PricesPage({ session, today }: { session: Session; today: Date }
           {unpriced.length > 0 && (
             <UnpricedList
               unpriced={unpriced}
+              priced={(m) => entries.some((e) => e.service === m.service && (e.model === m.model || (e.aliases ?? []).includes(m.model)))}
               canEdit={canEdit}
-              onPrice={(m) =>
-                fill(emptyDraft(m.service, m.model, ""), { since: "", until: "", model: m.model })
-              }
+              onPrice={(m) => fill(emptyDraft(m.service, m.model, ""), { since: "", until: "", model: m.model })}
+              onReprice={(m) => rescope({ since: "", until: "", model: m.model })}
             />
           )}
 
