@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { formatCents } from "../src/lib/format";
-import type { DashboardMetrics, PriceCatalog, RepriceResult } from "../src/lib/types";
+import type { CostBreakdown, DashboardMetrics, PriceCatalog, RepriceResult } from "../src/lib/types";
 import { apiJSON, expect, login, secrets, test, utcDay } from "./fixtures";
 
 // 1,234,567 input tokens at $3.00/MTok + 54,321 output tokens at $15.00/MTok
@@ -131,6 +131,16 @@ test("unpriced warning → Prices page → price → dry run → reprice → the
   await expect(page.getByTestId("kpi-cost-value")).toHaveText("$4.52");
   await expect(page.getByTestId("kpi-stories-value")).toHaveText(/\d/);
   await expect(page.getByTestId("unpriced-warning")).toHaveCount(0);
+
+  // The cost breakdown says which price priced the call (provenance).
+  const costs = await apiJSON<CostBreakdown>(page.request, "/admin/analytics/costs", range);
+  const byModel = costs.by_model.find((m) => m.model === model);
+  expect(byModel).toMatchObject({ calls: 1, unpriced_calls: 0, cost_cents: EXPECTED_CENTS });
+  expect(byModel?.priced_by).toEqual([{ model, effective_from: range.start, source: "database" }]);
+  await page.getByRole("tab", { name: "Costs" }).click();
+  await expect(page.getByTestId("model-table").locator("tr", { hasText: model }).getByTestId("priced-by")).toHaveText(
+    `Priced by database price from ${range.start}`,
+  );
 });
 
 test("a non-owner sees the catalog and who to ask, but no way to change prices", async ({ page }) => {
