@@ -18,6 +18,7 @@ export const ACCOUNT_ROLES = {
   pricewatch: "analyst", // prices.spec: a non-owner on the Prices page
   admins: "owner", // admins.spec: the owner who manages the others
   revoker: "owner", // admins.spec: revokes a token and an ingest key
+  lastowner: "owner", // admins.spec: briefly the last enabled owner (409)
   victim: "analyst", // admins.spec: role changed, password reset, disabled, enabled
   victim2: "viewer", // admins.spec: deleted
 } as const;

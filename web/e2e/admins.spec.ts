@@ -123,6 +123,44 @@ test("an owner revokes an API token and an ingest key, and they stop working", a
   }
 });
 
+test("the last enabled owner cannot be demoted or disabled: the page shows the server's 409 reason", async ({ page }) => {
+  const me = await login(page, "lastowner");
+  const { csrf_token } = (await (await page.request.get("/api/session")).json()) as { csrf_token: string };
+  const patch = (id: number, body: unknown) =>
+    page.request.patch(`/admin/admins/${id}`, { headers: { "X-CSRF-Token": csrf_token }, data: body });
+  // Disable every other enabled owner for the length of this test (and
+  // enable them again whatever happens).
+  const others = (await adminsFromAPI(page.request)).filter((a) => a.role === "owner" && !a.disabled && a.email !== me.email);
+  expect(others.length).toBeGreaterThan(0);
+  try {
+    for (const o of others) expect((await patch(o.id, { disabled: true })).status()).toBe(200);
+
+    await page.getByTestId("nav-admins").click();
+    const row = page.getByTestId("admins-table").locator(`tr[data-email="${me.email}"]`);
+    const roleSelect = row.getByLabel(`Role of ${me.email}`);
+    const refused = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/admin/admins/"));
+    await roleSelect.selectOption("analyst");
+    const res = await refused;
+    expect(res.status()).toBe(409);
+    const reason = ((await res.json()) as { error: string }).error;
+    expect(reason).toContain("last enabled owner");
+    const error = page.getByTestId("admins-error");
+    await expect(error).toContainText(`Could not make ${me.email} an analyst`);
+    await expect(error).toContainText(reason);
+    await expect(roleSelect).toHaveValue("owner"); // the page shows what the server kept
+
+    await row.getByRole("button", { name: `Disable ${me.email}` }).click();
+    await page.getByTestId("admin-disable-confirm").click();
+    await expect(error).toContainText(`Could not disable ${me.email}`);
+    await expect(error).toContainText("last enabled owner");
+    await expect(row.getByTestId("admin-status")).toHaveText("Active");
+  } finally {
+    for (const o of others) expect((await patch(o.id, { disabled: false })).status()).toBe(200);
+  }
+  const owners = (await adminsFromAPI(page.request)).filter((a) => a.role === "owner" && !a.disabled);
+  expect(owners.map((o) => o.email).sort()).toEqual([me.email, ...others.map((o) => o.email)].sort());
+});
+
 test("non-owners have no Admins page, and the API refuses them", async ({ page }) => {
   await login(page, "pricewatch");
   await expect(page.getByTestId("nav-admins")).toHaveCount(0);

@@ -19,7 +19,7 @@ const port = Number(process.argv[2] ?? 5180);
 const ROLES = {
   viewer: ["VIEW_ANALYTICS"],
   analyst: ["VIEW_ANALYTICS", "EXPORT_DATA"],
-  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT"],
+  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES"],
 };
 const sessions = new Map();
 const audit = [];
@@ -367,11 +367,11 @@ createServer(async (req, res) => {
     const entries = audit.filter((e) => (!q.get("admin") || e.admin_email === q.get("admin")) && (!q.get("action") || e.action === q.get("action")));
     return send(res, 200, { entries: entries.slice(0, Number(q.get("limit") ?? 50)), next_before: null });
   }
-  const owner = s.permissions.includes("MANAGE_ADMINS");
   const csrfOK = req.headers["x-csrf-token"] === s.csrf_token;
   if (p === "/admin/prices" || p === "/admin/prices/reprice" || /^\/admin\/(admins|tokens|ingest-keys)(\/|$)/.test(p)) {
     if (req.method !== "GET" && !csrfOK) return send(res, 403, { error: "invalid CSRF token" });
-    if ((req.method !== "GET" || !p.startsWith("/admin/prices")) && !owner) return send(res, 403, { error: "missing permission MANAGE_ADMINS" });
+    const need = p.startsWith("/admin/prices") ? (req.method === "GET" ? null : "MANAGE_PRICES") : "MANAGE_ADMINS";
+    if (need && !s.permissions.includes(need)) return send(res, 403, { error: `missing permission ${need}` });
     return lifecycle(req, res, p, q);
   }
   const r = range(q);
