@@ -17,14 +17,20 @@ import type {
   UserGrowth,
 } from "./types";
 
-export function useSession(opts: { allowSignedOut?: boolean } = {}) {
+export function useSession(opts: { allowSignedOut?: boolean; refresh?: boolean } = {}) {
   return useQuery({
     queryKey: ["session"],
     queryFn: () => getJSON<Session>("/api/session"),
     staleTime: Infinity,
+    // The session carries the server's today: asking again now and then
+    // keeps a dashboard left open overnight on the right day (sessions do
+    // not slide, so this does not keep one alive).
+    refetchInterval: opts.refresh ? SESSION_REFRESH_MS : false,
     meta: { allowSignedOut: opts.allowSignedOut ?? false },
   });
 }
+
+export const SESSION_REFRESH_MS = 10 * 60_000;
 
 export function useDashboard(range: DayRange, enabled: boolean) {
   return useQuery({

@@ -34,7 +34,7 @@ function Shell({ session }: { session: Session }) {
 
 /** Loads the session (401 sends the browser to /login), then the page. */
 export function DashboardApp() {
-  const session = useSession();
+  const session = useSession({ refresh: true });
   useEffect(() => {
     if (session.data) setCsrfToken(session.data.csrf_token);
   }, [session.data]);
