@@ -141,6 +141,20 @@ test("unpriced warning → Prices page → price → dry run → reprice → the
   await expect(page.getByTestId("model-table").locator("tr", { hasText: model }).getByTestId("priced-by")).toHaveText(
     `Priced by database price from ${range.start}`,
   );
+
+  // A database entry can be removed again (two clicks); built-in ones cannot.
+  await page.getByTestId("nav-prices").click();
+  const dbRow = page.getByTestId("price-table").locator(`tr[data-model="${model}"]`);
+  await expect(page.getByTestId("price-table").locator('tr[data-source="built-in"]').first().getByRole("button", { name: /^Remove/ })).toHaveCount(0);
+  await dbRow.getByRole("button", { name: `Remove the price of ${model} from ${range.start}` }).click();
+  const removed = page.waitForResponse((r) => r.request().method() === "DELETE" && r.url().includes("/admin/prices?"));
+  await dbRow.getByTestId("price-remove-confirm").click();
+  const removedRes = await removed;
+  expect(removedRes.status()).toBe(200);
+  expect(await removedRes.json()).toMatchObject({ removed: 1 });
+  await expect(dbRow).toHaveCount(0);
+  const catalogAfter = (await (await page.request.get("/admin/prices")).json()) as PriceCatalog;
+  expect(catalogAfter.entries.some((e) => e.model === model)).toBe(false);
 });
 
 test("a non-owner sees the catalog and who to ask, but no way to change prices", async ({ page }) => {
