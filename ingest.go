@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 )
 
+// MaxEchoedID is the most bytes of a rejected event's id echoed back.
+const MaxEchoedID = 128
+
 // Ingester validates, prices and stores batches of raw events. A bad event is
 // rejected alone; the rest of its batch is stored in one transaction.
 type Ingester struct {
@@ -28,10 +31,8 @@ type Refresher interface {
 // after an error never doubles anything.
 func (in *Ingester) Ingest(ctx context.Context, raws []json.RawMessage) (IngestResult, error) {
 	res := IngestResult{Rejected: []Rejection{}}
-	if r, ok := in.Pricer.(Refresher); ok {
-		if err := r.Refresh(ctx); err != nil {
-			return IngestResult{}, err
-		}
+	if err := in.Refresh(ctx); err != nil {
+		return IngestResult{}, err
 	}
 	events := make([]Event, 0, len(raws))
 	var voids []Event
@@ -39,7 +40,7 @@ func (in *Ingester) Ingest(ctx context.Context, raws []json.RawMessage) (IngestR
 	for i, raw := range raws {
 		e, id, err := in.Decoder.DecodeEvent(raw)
 		if err != nil {
-			res.Rejected = append(res.Rejected, Rejection{Index: i, ID: id, Error: err.Error()})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, ID: CutUTF8(id, MaxEchoedID), Error: err.Error()})
 			continue
 		}
 		if e.Type == EventVoided {
@@ -77,6 +78,15 @@ func sortRejections(r []Rejection) {
 			r[j], r[j-1] = r[j-1], r[j]
 		}
 	}
+}
+
+// Refresh makes the pricer current (price entries changed in the database,
+// perhaps by another replica) before events are priced.
+func (in *Ingester) Refresh(ctx context.Context) error {
+	if r, ok := in.Pricer.(Refresher); ok {
+		return r.Refresh(ctx)
+	}
+	return nil
 }
 
 // Price sets e.Cost, e.Priced and e.PriceRef. Only api_call events cost

@@ -72,11 +72,17 @@ type PriceRemoved struct {
 // UpdatePricesInput carries entries in the --prices file format.
 type UpdatePricesInput struct {
 	Entries json.RawMessage `json:"entries" jsonschema:"price entries, as in a --prices file's entries list"`
+	// BodyError is why the request body could not be read; the guard
+	// reports it after authentication, as it does every invalid input.
+	BodyError string `json:"-"`
 }
 
 // Validate checks the input is a non-empty list (the pricing package
 // validates each entry).
 func (in UpdatePricesInput) Validate() error {
+	if in.BodyError != "" {
+		return Errorf(KindInvalid, "%s", in.BodyError)
+	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(in.Entries, &list); err != nil || len(list) == 0 {
 		return Errorf(KindInvalid, `body must be {"entries": [...]} with at least one price entry`)
@@ -113,11 +119,17 @@ type RepriceInput struct {
 	Until  string `json:"until,omitempty" jsonschema:"last day, inclusive (default: the last call)"`
 	Model  string `json:"model,omitempty" jsonschema:"only calls to this model id (default: every model)"`
 	DryRun bool   `json:"dry_run,omitempty" jsonschema:"report what would change without writing"`
+	// BodyError is why the request body could not be read (see
+	// UpdatePricesInput).
+	BodyError string `json:"-"`
 }
 
 // Options parses the input.
 func (in RepriceInput) Options() (RepriceOptions, error) {
 	var o RepriceOptions
+	if in.BodyError != "" {
+		return o, Errorf(KindInvalid, "%s", in.BodyError)
+	}
 	for _, f := range []struct {
 		name string
 		v    string

@@ -58,7 +58,12 @@ func counters(t *testing.T, fn func(t *testing.T, e *gateEnv, replica func() aut
 				replica = func() auth.LoginCounter { return c }
 			} else {
 				rc, prefix := redistest.Require(t)
-				replica = func() auth.LoginCounter { return redis.NewLoginCounter(rc, prefix, nil) }
+				replica = func() auth.LoginCounter {
+					lc := redis.NewLoginCounter(rc, prefix, nil)
+					lc.OnFallback = func() { t.Error("the login counter fell back to counting in process") }
+					t.Cleanup(func() { lc.Close() })
+					return lc
+				}
 			}
 			e := &gateEnv{admins: &countingAdmins{Store: s}, now: time.Now()}
 			e.gate = &auth.LoginGate{Auth: &auth.Authenticator{Admins: e.admins, Keys: s}, Devices: s, Counter: replica(),

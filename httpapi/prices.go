@@ -12,19 +12,21 @@ import (
 // maxPricesBody bounds POST /admin/prices and /admin/prices/reprice.
 const maxPricesBody = 1 << 20
 
-// decodeBody reads a JSON request body into v, refusing unknown fields and
-// oversized bodies with the contract's words.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, what string) error {
+// decodeBody reads a JSON request body into v, refusing unknown fields. An
+// oversized body is an error at once (413); a malformed one is returned as
+// a message for the tool input, so that the guard answers 401/403 before it
+// says 400.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, what string) (string, error) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPricesBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return analytics.Errorf(analytics.KindTooLarge, "request body is larger than %d bytes", maxPricesBody)
+			return "", analytics.Errorf(analytics.KindTooLarge, "request body is larger than %d bytes", maxPricesBody)
 		}
-		return analytics.Errorf(analytics.KindInvalid, "body must be %s", what)
+		return "body must be " + what, nil
 	}
-	return nil
+	return "", nil
 }
 
 func (s *Server) handleListPrices(w http.ResponseWriter, r *http.Request) {
@@ -38,10 +40,12 @@ func (s *Server) handleListPrices(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUpdatePrices(w http.ResponseWriter, r *http.Request) {
 	var in analytics.UpdatePricesInput
-	if err := decodeBody(w, r, &in, `{"entries": [...]} in the --prices file format`); err != nil {
+	msg, err := decodeBody(w, r, &in, `{"entries": [...]} in the --prices file format`)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	in.BodyError = msg
 	res, err := runTool(s, r, s.call(r, analytics.ToolUpdatePrices, &in), func(ctx context.Context) (*analytics.PricesUpdated, error) {
 		return s.Tools.UpdatePrices(ctx, in)
 	})
@@ -68,10 +72,12 @@ func (s *Server) handleRemovePrice(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReprice(w http.ResponseWriter, r *http.Request) {
 	var in analytics.RepriceInput
 	if r.ContentLength != 0 {
-		if err := decodeBody(w, r, &in, `{"since", "until", "model", "dry_run"} (all optional)`); err != nil {
+		msg, err := decodeBody(w, r, &in, `{"since", "until", "model", "dry_run"} (all optional)`)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		in.BodyError = msg
 	}
 	res, err := runTool(s, r, s.call(r, analytics.ToolReprice, &in), func(ctx context.Context) (*analytics.RepriceReport, error) {
 		return s.Tools.Reprice(ctx, in)

@@ -87,6 +87,12 @@ func NewServer(d Deps) *Server {
 	return s
 }
 
+// ServeHTTP serves every route. Every response is marked no-store (API
+// answers carry private figures; the dashboard's hashed assets override
+// it with their own long caching) and nosniff.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, s.withClientIP(r))
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(&noStoreWriter{ResponseWriter: w}, s.withClientIP(r))
 }

@@ -187,27 +187,29 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 // advisory lock makes read-last-hash-then-insert atomic across replicas, so
 // the chain stays one line; ids are consecutive because they are assigned
 // under the same lock.
-func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash func(prev string, e *analytics.AuditEntry) string) (analytics.AuditEntry, error) {
+func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, link func(prev, e *analytics.AuditEntry)) (analytics.AuditEntry, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockNamespace, lockAudit); err != nil {
 			return err
 		}
-		var lastID int64
-		var prev string
-		err := tx.QueryRow(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+		var prev analytics.AuditEntry
+		err := tx.QueryRow(ctx, `SELECT id, hash, mac FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev.ID, &prev.Hash, &prev.MAC)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		e.ID = lastID + 1
+		e.ID = prev.ID + 1
 		e.Time = usec(e.Time)
 		if len(e.Details) == 0 {
 			e.Details = []byte("{}")
 		}
-		e.PrevHash = prev
-		e.Hash = hash(prev, &e)
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, e.ID, e.Time, e.AdminID, e.AdminEmail, string(e.Door), e.Action,
-			e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash)
+		if prev.ID == 0 {
+			link(nil, &e)
+		} else {
+			link(&prev, &e)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, e.ID, e.Time, e.AdminID, e.AdminEmail, string(e.Door), e.Action,
+			e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash, e.MAC)
 		return err
 	})
 	if err != nil {
@@ -216,12 +218,12 @@ func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash fu
 	return e, nil
 }
 
-const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash`
+const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac`
 
 func scanAudit(row pgx.Row) (analytics.AuditEntry, error) {
 	var e analytics.AuditEntry
 	var door, details string
-	err := row.Scan(&e.ID, &e.Time, &e.AdminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash)
+	err := row.Scan(&e.ID, &e.Time, &e.AdminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.MAC)
 	e.Time, e.Door, e.Details = e.Time.UTC(), analytics.Door(door), []byte(details)
 	return e, err
 }

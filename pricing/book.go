@@ -113,4 +113,3 @@ func (b *Book) Quoter(ctx context.Context) (func(*analytics.Event), error) {
 	cat := b.Live.Catalog()
 	return func(e *analytics.Event) { e.Cost, e.Priced, e.PriceRef = cat.Quote(e) }, nil
 }
-

@@ -62,13 +62,24 @@ type LoginCounter struct {
 	downUntil time.Time
 }
 
+// LoginTimeout bounds a login counter's Redis call. It is longer than the
+// rate limiter's Timeout: a login can wait a moment, and a count that fell
+// back to this replica under load would no longer be exact across replicas.
+const LoginTimeout = 2 * time.Second
+
 // NewLoginCounter returns a Redis login counter with an in-process fallback.
+// It has its own connections to c's Redis, with LoginTimeout; Close them.
 func NewLoginCounter(c *goredis.Client, prefix string, log *slog.Logger) *LoginCounter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &LoginCounter{Client: c, Prefix: prefix, Fallback: &auth.MemoryCounter{}, Log: log}
+	opt := *c.Options()
+	opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = LoginTimeout, LoginTimeout, LoginTimeout
+	return &LoginCounter{Client: goredis.NewClient(&opt), Prefix: prefix, Fallback: &auth.MemoryCounter{}, Log: log}
 }
+
+// Close closes the counter's connections.
+func (l *LoginCounter) Close() error { return l.Client.Close() }
 
 func (l *LoginCounter) keys(ks []string) []string {
 	out := make([]string, len(ks))
@@ -108,7 +119,7 @@ func (l *LoginCounter) Reserve(ctx context.Context, keys []auth.CountedKey, now 
 		names[i] = k.Key
 		args = append(args, k.Policy.Free, k.Policy.Base.Milliseconds(), k.Policy.Max.Milliseconds(), k.Policy.Idle.Milliseconds())
 	}
-	cctx, cancel := context.WithTimeout(ctx, Timeout)
+	cctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()
 	res, err := reserveScript.Run(cctx, l.Client, l.keys(names), args...).Int64Slice()
 	if err != nil || len(res) != 2 {
@@ -123,7 +134,7 @@ func (l *LoginCounter) Refund(ctx context.Context, keys ...string) error {
 	if l.down() {
 		return l.Fallback.Refund(ctx, keys...)
 	}
-	cctx, cancel := context.WithTimeout(ctx, Timeout)
+	cctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()
 	if err := refundScript.Run(cctx, l.Client, l.keys(keys)).Err(); err != nil {
 		l.failed(err)
@@ -137,7 +148,7 @@ func (l *LoginCounter) Reset(ctx context.Context, keys ...string) error {
 	if l.down() {
 		return l.Fallback.Reset(ctx, keys...)
 	}
-	cctx, cancel := context.WithTimeout(ctx, Timeout)
+	cctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()
 	if err := l.Client.Del(cctx, l.keys(keys)...).Err(); err != nil {
 		l.failed(err)

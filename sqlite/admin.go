@@ -188,42 +188,44 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 }
 
 // AppendAudit chains and stores an audit entry. SQLite's single writer
-// makes read-last-hash-then-insert atomic inside the transaction.
-func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash func(prev string, e *analytics.AuditEntry) string) (analytics.AuditEntry, error) {
+// makes read-last-entry-then-insert atomic inside the transaction.
+func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, link func(prev, e *analytics.AuditEntry)) (analytics.AuditEntry, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return e, err
 	}
 	defer tx.Rollback()
-	var lastID int64
-	var prev string
-	err = tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+	var prev analytics.AuditEntry
+	err = tx.QueryRowContext(ctx, `SELECT id, hash, mac FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev.ID, &prev.Hash, &prev.MAC)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return e, err
 	}
-	e.ID = lastID + 1
+	e.ID = prev.ID + 1
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	if len(e.Details) == 0 {
 		e.Details = []byte("{}")
 	}
-	e.PrevHash = prev
-	e.Hash = hash(prev, &e)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
-		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash); err != nil {
+	if prev.ID == 0 {
+		link(nil, &e)
+	} else {
+		link(&prev, &e)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
+		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash, e.MAC); err != nil {
 		return e, fmt.Errorf("insert audit entry: %w", err)
 	}
 	return e, tx.Commit()
 }
 
-const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash`
+const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac`
 
 func scanAudit(sc scanner) (analytics.AuditEntry, error) {
 	var e analytics.AuditEntry
 	var ts int64
 	var adminID sql.NullInt64
 	var door, details string
-	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash)
+	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.MAC)
 	e.Time, e.Door, e.Details = fromMicros(ts), analytics.Door(door), []byte(details)
 	if adminID.Valid {
 		id := adminID.Int64

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -359,3 +360,66 @@ func TestLifecycleCallersMatrix(t *testing.T) {
 		t.Errorf("admins: %+v", list)
 	}
 }
+
+// TestLifecycleCLI: the same lifecycle from the command line, audited with
+// door cli; the last owner is kept there too.
+func TestLifecycleCLI(t *testing.T) {
+	ts := startServer(t, "")
+	owner := ts.adminToken("owner@example.com", "owner")
+	ts.adminToken("ana@example.com", "viewer")
+	key := ts.ingestKey()
+	ts.ingest(key, ev("c1", "user_signup", "2026-01-10T09:00:00Z", "u1"))
+
+	if out, err := ts.cli("", "admin", "set-role", "--email", "owner@example.com", "--role", "viewer"); err == nil || !strings.Contains(out+err.Error(), "last enabled owner") {
+		t.Errorf("demote the last owner: %v %s", err, out)
+	}
+	if out, err := ts.cli("", "admin", "disable", "--email", "nobody@example.com"); err == nil || !strings.Contains(err.Error(), "no admin with email nobody@example.com") {
+		t.Errorf("disable an unknown admin: %v %s", err, out)
+	}
+	if out := ts.mustCLI("", "admin", "disable", "--email", "ana@example.com"); !strings.Contains(out, "ana@example.com (id 2) disabled") {
+		t.Errorf("disable: %s", out)
+	}
+	if out := ts.mustCLI("", "admin", "list"); !strings.Contains(out, "LAST LOGIN") || !regexpMatch(`ana@example.com\s+viewer\s+\S+\s+never\s+disabled `, out) {
+		t.Errorf("admin list:\n%s", out)
+	}
+	ts.mustCLI("", "admin", "enable", "--id", "2")
+	if out := ts.mustCLI("", "admin", "set-role", "--id", "2", "--role", "analyst"); !strings.Contains(out, "is now analyst (was viewer)") {
+		t.Errorf("set-role: %s", out)
+	}
+	out := ts.mustCLI("", "admin", "reset-password", "--email", "ana@example.com")
+	pw, ok := strings.CutPrefix(strings.TrimSpace(out[strings.LastIndex(out, "password: "):]), "password: ")
+	if !ok || len(pw) != 20 {
+		t.Fatalf("reset-password: %s", out)
+	}
+	if _, _, r := ts.login("ana@example.com", pw); r.Status != 200 {
+		t.Errorf("login with the reset password: %d", r.Status)
+	}
+	if out := ts.mustCLI("", "token", "list"); !regexpMatch(`ana@example.com\s+test\s+\S+\s+\S+\s+never\s+revoked`, out) || !strings.Contains(out, "EXPIRES") {
+		t.Errorf("token list after reset:\n%s", out)
+	}
+	if out := ts.mustCLI("", "ingest-key", "list"); !regexpMatch(`1\s+test\s+\S+\s+never\s+20\d\d-\S+\s+active`, out) {
+		t.Errorf("ingest-key list:\n%s", out)
+	}
+	ts.mustCLI("", "ingest-key", "revoke", "1")
+	if r := ts.ingest(key, ev("c2", "user_signup", "2026-01-10T09:00:00Z", "u2")); r.Status != 401 || r.errorText(t) != "this ingest key has been revoked" {
+		t.Errorf("revoked key: %d %s", r.Status, r.Body)
+	}
+	if out := ts.mustCLI("", "admin", "delete", "--email", "ana@example.com"); !strings.Contains(out, "deleted") {
+		t.Errorf("delete: %s", out)
+	}
+	var page auditPage
+	ts.do("GET", "/admin/audit?limit=100", owner, nil).json(t, &page)
+	seen := map[string]bool{}
+	for _, e := range page.Entries {
+		if e.Door == "cli" {
+			seen[e.Action] = true
+		}
+	}
+	for _, a := range []string{"admin_updated", "admin_password_reset", "admin_deleted", "ingest_key_created", "ingest_key_revoked", "token_created"} {
+		if !seen[a] {
+			t.Errorf("no cli audit entry %s (saw %v)", a, seen)
+		}
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -96,9 +96,13 @@ func (e env) admin(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED")
+		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED\tLAST LOGIN\tSTATUS")
 		for _, adm := range admins {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339))
+			status := "active"
+			if adm.DisabledAt != nil {
+				status = "disabled " + adm.DisabledAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339), fmtTime(adm.LastLoginAt, "never"), status)
 		}
 		return tw.Flush()
 	}
@@ -213,23 +217,5 @@ func (e env) token(ctx context.Context, args []string) error {
 }
 
 func (e env) auditCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"usage: codestory-analytics audit verify"}
-	}
-	var c common
-	fs := e.flags("audit verify", &c)
-	if _, err := parse(fs, args[1:], 0); err != nil {
-		return err
-	}
-	a, err := c.openApp(ctx, appOptions{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	n, err := audit.Verify(ctx, a.store)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: audit chain of %d entries verified\n", n)
-	return nil
+	return e.auditCommand(ctx, args) // auditcmd.go
 }

@@ -43,6 +43,8 @@ type app struct {
 	closers  []func() error
 	askModel string
 	getenv   func(string) string
+	// askBudget caps each admin's daily Ask spend (nil: the store keeps none).
+	askBudget *guard.AskBudget
 	// login counts login attempts (in Redis with --redis); trustedProxies
 	// may set X-Forwarded-For (serve --trusted-proxies).
 	login          auth.LoginCounter
@@ -55,6 +57,11 @@ type appOptions struct {
 	redisURL    string
 	redisPrefix string // keeps tests apart on one Redis
 	log         *slog.Logger
+	// readOnlyAudit opens the audit log without generating a key or
+	// anchoring an unkeyed chain (audit verify, audit head).
+	readOnlyAudit bool
+	// askDailyLimit is --ask-daily-limit; nil means the default.
+	askDailyLimit *analytics.Micros
 }
 
 func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -79,7 +86,10 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	a.closers = append(a.closers, s.Close)
 	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
-	a.audit = &audit.Log{Store: fs}
+	if err := a.openAudit(ctx, c, o); err != nil { // auditwire.go
+		a.Close()
+		return nil, err
+	}
 	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
@@ -98,6 +108,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 		lc := redis.NewLoginCounter(rc, o.redisPrefix, o.log)
 		lc.OnFallback = a.metrics.LimiterFallbacks.Inc
 		a.login = lc
+		a.closers = append(a.closers, lc.Close)
 		sessions := &redis.Sessions{Client: rc, Prefix: o.redisPrefix, Log: o.log}
 		gc.PostHooks = append(gc.PostHooks, sessions.Record)
 		gc.StopHooks = append(gc.StopHooks, sessions.Stop)
@@ -109,6 +120,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	gc.Limiter = a.limiter
 	a.guard = guard.New(gc)
+	a.addAskBudget(o) // auditwire.go
 	a.recheckCredentials()
 	a.guard.OnDecision = func(tool string, door analytics.Door, outcome string) {
 		a.metrics.GuardDecisions.WithLabelValues(tool, string(door), outcome).Inc()

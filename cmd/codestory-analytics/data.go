@@ -146,6 +146,9 @@ func (e env) ingest(ctx context.Context, args []string) error {
 	if rejected > 100 {
 		fmt.Fprintf(e.stderr, "(%d more rejections not shown)\n", rejected-100)
 	}
+	if rejected > 0 {
+		return fmt.Errorf("%d line(s) rejected (the other events are stored; fix those lines and ingest the file again: stored ids count as duplicates)", rejected)
+	}
 	return nil
 }
 

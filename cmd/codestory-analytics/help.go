@@ -48,7 +48,9 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "codestory-analytics %s\n", Version())
 }
 
-func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
 
 func isVersion(arg string) bool { return arg == "--version" || arg == "-version" || arg == "version" }
 

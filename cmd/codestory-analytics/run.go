@@ -34,7 +34,7 @@ Commands:
   void         take an event out of every figure (--id, --reason)
   rebuild      recompute every rollup from events (--tz re-buckets days)
   verify       prove rollups equal a fresh aggregate of events (exit 1 if not)
-  audit        audit log: verify
+  audit        audit log: verify [--checkpoint LINE], head (print a checkpoint)
   mcp          MCP server on stdio (admin token in ANALYTICS_TOKEN)
   bench        measure ingest and query speed and print one report
   version      print the version (also --version)
@@ -122,7 +122,11 @@ type common struct {
 	db     string
 	tz     string
 	prices string
-	create bool // serve, migrate and demo may create a new database; nothing else does
+	// auditKeyFile is --audit-key-file; auditKeyEnv is ANALYTICS_AUDIT_KEY,
+	// the key itself (never a flag: command lines are visible to all).
+	auditKeyFile string
+	auditKeyEnv  string
+	create       bool // serve, migrate and demo may create a new database; nothing else does
 }
 
 func (e env) envOr(name, def string) string {
@@ -143,6 +147,8 @@ func (e env) flags(name string, c *common) *flag.FlagSet {
 		fs.StringVar(&c.db, "db", e.envOr("ANALYTICS_DB", DefaultDB), "database: sqlite:PATH or postgres://URL (ANALYTICS_DB)")
 		fs.StringVar(&c.tz, "tz", e.envOr("ANALYTICS_TZ", ""), "reporting time zone, e.g. UTC or Europe/Berlin (ANALYTICS_TZ; default: the database's, UTC for a new one)")
 		fs.StringVar(&c.prices, "prices", e.envOr("ANALYTICS_PRICES", ""), "price catalog override file (ANALYTICS_PRICES)")
+		fs.StringVar(&c.auditKeyFile, "audit-key-file", e.envOr("ANALYTICS_AUDIT_KEY_FILE", ""), "file holding the audit log's HMAC key (ANALYTICS_AUDIT_KEY_FILE; or the key itself in ANALYTICS_AUDIT_KEY); default for SQLite: the database path + "+AuditKeySuffix+", generated when absent; PostgreSQL requires one, shared by every replica")
+		c.auditKeyEnv = e.getenv("ANALYTICS_AUDIT_KEY")
 	}
 	return fs
 }
@@ -249,12 +255,14 @@ func (e env) migrate(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	// The whole app, so that the audit key is found (or generated) and a
+	// chain from before audit keys is anchored under it.
 	c.create = true
-	s, err := c.openStore(ctx)
+	a, err := c.openApp(ctx, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer a.Close()
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
 }
