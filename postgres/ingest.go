@@ -652,9 +652,9 @@ func queueEmptiedMonths(b *pgx.Batch, months []analytics.UserMonth) int {
 }
 
 // recomputeUserSQL replaces a user's row, one of whose signups was voided,
-// with the earliest live signup (none: no row).
-const recomputeUserSQL = `WITH gone AS (DELETE FROM users WHERE user_id = $1)
-	INSERT INTO users (user_id, email, signup_ts)
+// with the earliest live signup (none: no row). Two statements: a
+// data-modifying CTE's DELETE is not visible to the INSERT's key check.
+const recomputeUserSQL = `INSERT INTO users (user_id, email, signup_ts)
 	SELECT user_id, email, ts FROM events WHERE type = 'user_signup' AND user_id = $1 AND voided_by IS NULL
 	ORDER BY ts, email LIMIT 1`
 
@@ -666,9 +666,10 @@ func queueResign(b *pgx.Batch, users map[string]bool) int {
 	}
 	slices.Sort(sorted)
 	for _, u := range sorted {
+		b.Queue(`DELETE FROM users WHERE user_id = $1`, u)
 		b.Queue(recomputeUserSQL, u)
 	}
-	return len(sorted)
+	return 2 * len(sorted)
 }
 
 func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) int {

@@ -36,7 +36,7 @@ var rollups = []rollup{
 				count(*) FILTER (WHERE type = 'api_call') AS a,
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint AS au,
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint AS c
-			FROM events WHERE user_id <> '' AND `+live+` GROUP BY user_id, day) g`,
+			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY user_id, day) g`,
 	},
 	{
 		table: "user_month",
@@ -46,7 +46,7 @@ var rollups = []rollup{
 				count(*) FILTER (WHERE type = 'api_call'),
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint,
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint
-			FROM events WHERE user_id <> '' AND `+live+` GROUP BY 1, 2`,
+			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY 1, 2`,
 	},
 	{
 		table: "daily_metrics",
@@ -68,7 +68,7 @@ var rollups = []rollup{
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 's3'), 0)::bigint,
 				COALESCE(sum(amount_cents) FILTER (WHERE type = 'payment'), 0)::bigint,
 				COALESCE(sum(amount_cents) FILTER (WHERE type = 'refund'), 0)::bigint
-			FROM events WHERE `+live+` GROUP BY day`,
+			FROM events WHERE ` + live + ` GROUP BY day`,
 	},
 	{
 		table: "active_spans",
@@ -76,7 +76,7 @@ var rollups = []rollup{
 		where: "users <> 0",
 		fresh: `SELECT day, COALESCE(prev_day, -1), count(*) FROM (
 				SELECT day, LAG(day) OVER (PARTITION BY user_id ORDER BY day) AS prev_day
-				FROM (SELECT DISTINCT user_id, day FROM events WHERE user_id <> '' AND `+live+`) ud) l
+				FROM (SELECT DISTINCT user_id, day FROM events WHERE user_id <> '' AND ` + live + `) ud) l
 			GROUP BY 1, 2`,
 	},
 	{
