@@ -25,12 +25,14 @@ const (
 	PermExportData    Permission = "EXPORT_DATA"
 	PermManageAdmins  Permission = "MANAGE_ADMINS"
 	PermViewAudit     Permission = "VIEW_AUDIT"
+	// PermManagePrices changes prices, reprices and voids events (owners).
+	PermManagePrices Permission = "MANAGE_PRICES"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleViewer:  {PermViewAnalytics},
 	RoleAnalyst: {PermViewAnalytics, PermExportData},
-	RoleOwner:   {PermViewAnalytics, PermExportData, PermManageAdmins, PermViewAudit},
+	RoleOwner:   {PermViewAnalytics, PermExportData, PermManageAdmins, PermViewAudit, PermManagePrices},
 }
 
 // ParseRole accepts viewer, analyst or owner.

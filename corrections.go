@@ -118,8 +118,13 @@ func (r *RepriceReport) Done(opts RepriceOptions) {
 	})
 }
 
-// Summary is the audit line of a reprice.
-func (r *RepriceReport) Summary() map[string]any {
+// AuditSummarizer is a tool result that adds details to its audit entry.
+type AuditSummarizer interface {
+	AuditSummary() map[string]any
+}
+
+// AuditSummary is what the audit log keeps of a reprice.
+func (r *RepriceReport) AuditSummary() map[string]any {
 	return map[string]any{
 		"dry_run": r.DryRun, "calls_examined": r.CallsExamined, "calls_repriced": r.CallsRepriced,
 		"unpriced_before": r.UnpricedBefore, "unpriced_after": r.UnpricedAfter,

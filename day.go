@@ -1,7 +1,9 @@
 package analytics
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,10 @@ func DayFromDate(y int, m time.Month, d int) Day {
 func ParseDay(s string) (Day, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil || len(s) != 10 {
+		var pe *time.ParseError
+		if len(s) == 10 && errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+			return 0, Errorf(KindInvalid, "Invalid date: %s does not exist (%s)", s, strings.TrimPrefix(pe.Message, ": "))
+		}
 		return 0, fmt.Errorf("%q: %w", s, ErrDateFormat)
 	}
 	return DayFromDate(t.Date()), nil

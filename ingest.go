@@ -28,10 +28,8 @@ type Refresher interface {
 // after an error never doubles anything.
 func (in *Ingester) Ingest(ctx context.Context, raws []json.RawMessage) (IngestResult, error) {
 	res := IngestResult{Rejected: []Rejection{}}
-	if r, ok := in.Pricer.(Refresher); ok {
-		if err := r.Refresh(ctx); err != nil {
-			return IngestResult{}, err
-		}
+	if err := in.Refresh(ctx); err != nil {
+		return IngestResult{}, err
 	}
 	events := make([]Event, 0, len(raws))
 	var voids []Event
@@ -77,6 +75,15 @@ func sortRejections(r []Rejection) {
 			r[j], r[j-1] = r[j-1], r[j]
 		}
 	}
+}
+
+// Refresh makes the pricer current (price entries changed in the database,
+// perhaps by another replica) before events are priced.
+func (in *Ingester) Refresh(ctx context.Context) error {
+	if r, ok := in.Pricer.(Refresher); ok {
+		return r.Refresh(ctx)
+	}
+	return nil
 }
 
 // Price sets e.Cost, e.Priced and e.PriceRef. Only api_call events cost

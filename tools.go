@@ -280,8 +280,9 @@ type Export struct {
 // Tools are the analytics tools as plain functions over a Store. Front doors
 // call them only through the guard.
 type Tools struct {
-	Store Store
-	Now   func() time.Time
+	Store  Store
+	Prices PriceBook // nil: the price tools answer "unavailable"
+	Now    func() time.Time
 }
 
 func (t *Tools) now() time.Time {

@@ -32,6 +32,11 @@ var RequiredPermission = map[string]analytics.Permission{
 	analytics.ToolUserGrowth:       analytics.PermViewAnalytics,
 	analytics.ToolTopUsers:         analytics.PermViewAnalytics,
 	analytics.ToolExportAnalytics:  analytics.PermExportData,
+	analytics.ToolListPrices:       analytics.PermViewAnalytics,
+	analytics.ToolUpdatePrices:     analytics.PermManagePrices,
+	analytics.ToolRemovePrice:      analytics.PermManagePrices,
+	analytics.ToolReprice:          analytics.PermManagePrices,
+	analytics.ToolVoidEvent:        analytics.PermManagePrices,
 }
 
 // Actions is the seed's audit action per tool.
@@ -42,6 +47,11 @@ var Actions = map[string]string{
 	analytics.ToolTopUsers:         "analytics_top_users_viewed",
 	analytics.ToolExportAnalytics:  "analytics_data_exported",
 	analytics.ToolLogAPICall:       "api_call_logged",
+	analytics.ToolListPrices:       "prices_viewed",
+	analytics.ToolUpdatePrices:     "prices_updated",
+	analytics.ToolRemovePrice:      "price_removed",
+	analytics.ToolReprice:          "prices_repriced",
+	analytics.ToolVoidEvent:        "event_voided",
 }
 
 // Action is the audit action of a tool (analytics_<tool> when unknown).
@@ -209,6 +219,8 @@ func (h *hooks) auditCall(ctx context.Context, in *HookInput) (*Decision, error)
 	var extra map[string]any
 	if in.ToolError != nil {
 		extra = map[string]any{"error": analytics.ErrorMessage(in.ToolError)}
+	} else if s, ok := in.ToolResponse.(analytics.AuditSummarizer); ok {
+		extra = s.AuditSummary()
 	}
 	_, err := h.Audit.Append(ctx, h.entry(in, analytics.OutcomeAllowed, "", extra))
 	return nil, err

@@ -173,6 +173,10 @@ type sessionInfo struct {
 	CSRFToken   string                 `json:"csrf_token,omitempty"`
 	ExpiresAt   *time.Time             `json:"expires_at,omitempty"`
 	Via         string                 `json:"via"`
+	// Today and TimeZone are the server's reporting day and zone: the
+	// dashboard computes its ranges from them, not from the browser's clock.
+	Today    analytics.Day `json:"today"`
+	TimeZone string        `json:"timezone"`
 }
 
 func info(p *analytics.Principal, se *analytics.Session) sessionInfo {
@@ -195,7 +199,14 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "an ingest key has no admin session"))
 		return
 	}
-	writeJSON(w, http.StatusOK, info(p, se))
+	writeJSON(w, http.StatusOK, s.withClock(info(p, se)))
+}
+
+// withClock adds the server's today and reporting zone.
+func (s *Server) withClock(si sessionInfo) sessionInfo {
+	loc := s.Store.Location()
+	si.Today, si.TimeZone = analytics.DayOf(s.Now(), loc), loc.String()
+	return si
 }
 
 // auditEvent records an account event (login, logout, tokens).
@@ -263,7 +274,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		Expires: se.ExpiresAt})
 	id := adm.ID
 	s.auditEvent(r, &id, adm.Email, "login_succeeded", analytics.OutcomeAllowed, "", nil)
-	writeJSON(w, http.StatusOK, info(&analytics.Principal{Admin: &adm, Via: "session"}, &se))
+	writeJSON(w, http.StatusOK, s.withClock(info(&analytics.Principal{Admin: &adm, Via: "session"}, &se)))
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

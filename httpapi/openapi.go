@@ -137,7 +137,7 @@ var openAPISchemas = map[string]any{
 		"rejected": arr(obj(map[string]any{"index": tInt, "id": tStr, "error": tStr}))}),
 	"Login":   obj(map[string]any{"email": tStr, "password": tStr}),
 	"Ask":     obj(map[string]any{"question": tStr}),
-	"Session": obj(map[string]any{"email": tStr, "role": tStr, "permissions": arr(tStr), "csrf_token": tStr, "via": tStr}),
+	"Session": obj(map[string]any{"email": tStr, "role": tStr, "permissions": arr(tStr), "csrf_token": tStr, "via": tStr, "today": tDate, "timezone": tStr}),
 	"Period":  obj(map[string]any{"start": tDate, "end": tDate, "days": tInt, "timezone": tStr}),
 	"DashboardMetrics": obj(map[string]any{
 		"totals": obj(map[string]any{"new_users": tInt, "active_users": tInt, "churned_users": tInt, "stories_created": tInt,

@@ -33,6 +33,10 @@ func (s *Server) Routes() []Route {
 		{"GET", "/admin/analytics/users/top", h(s.handleTopUsers)},
 		{"GET", "/admin/analytics/export", h(s.handleExport)},
 		{"GET", "/admin/audit", h(s.handleAudit)},
+		{"GET", "/admin/prices", h(s.handleListPrices)},
+		{"POST", "/admin/prices", h(s.handleUpdatePrices)},
+		{"DELETE", "/admin/prices", h(s.handleRemovePrice)},
+		{"POST", "/admin/prices/reprice", h(s.handleReprice)},
 
 		{"GET", "/admin/analytics", h(s.handleIndex)},
 		{"GET", "/login", h(s.handleIndex)},

@@ -78,6 +78,7 @@ func (s *Server) addAdminTools(srv *mcp.Server) {
 	addTool(s, srv, analytics.ToolExportAnalytics, readOnly, func(ctx context.Context, in *analytics.ExportInput) (*analytics.Export, error) {
 		return t.ExportAnalytics(ctx, *in)
 	})
+	s.addPriceTools(srv)
 }
 
 func (s *Server) addIngestTools(srv *mcp.Server) {
@@ -147,6 +148,9 @@ func (s *Server) logAPICall(ctx context.Context, in *LogAPICallInput) (*LogAPICa
 	e, _, err := s.cfg.Ingester.Decoder.DecodeEvent(raw)
 	if err != nil {
 		return nil, analytics.Errorf(analytics.KindInvalid, "%v", err)
+	}
+	if err := s.cfg.Ingester.Refresh(ctx); err != nil {
+		return nil, err
 	}
 	s.cfg.Ingester.Price(&e)
 	counts, err := s.cfg.Ingester.Store.IngestEvents(ctx, []analytics.Event{e})

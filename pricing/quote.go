@@ -49,12 +49,6 @@ func (c *Catalog) SourcedEntries() []SourcedEntry {
 // ({"entries": [...]}) on their own, without merging them.
 func ParseEntries(r io.Reader) ([]Entry, error) { return parseFile(r) }
 
-// FileEntries is the --prices file the process started with (nil: none).
-type FileEntries []Entry
-
-// LoadFileEntries reads a --prices file's entries.
-func LoadFileEntries(r io.Reader) (FileEntries, error) { return parseFile(r) }
-
 // Compose builds the catalog every process prices with: the built-in
 // entries, then the --prices file's, then the database's (a later layer's
 // entry replaces an earlier one with the same service, model and

@@ -13,6 +13,7 @@ import (
 	"github.com/codestory/analytics/guard"
 	"github.com/codestory/analytics/httpapi"
 	"github.com/codestory/analytics/metrics"
+	"github.com/codestory/analytics/pricing"
 	"github.com/codestory/analytics/redis"
 	"github.com/codestory/analytics/web"
 )
@@ -59,7 +60,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 		s.Close()
 		return nil, errors.New("this database engine does not support admin accounts yet")
 	}
-	pricer, err := c.pricer()
+	pricer, err := c.pricer(ctx, fs)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -72,7 +73,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
 	a.audit = &audit.Log{Store: fs}
-	a.tools = &analytics.Tools{Store: fs}
+	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
 	if o.redisURL == "" {

@@ -58,7 +58,7 @@ func (e env) ingest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	pricer, err := c.pricer()
+	pricer, err := c.pricer(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (e env) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	pricer, err := c.pricer()
+	pricer, err := c.pricer(ctx, s)
 	if err != nil {
 		return err
 	}

@@ -320,6 +320,10 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
 		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
 		"GET /api/session":                  {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/prices":                 {401, 401, 401, 403, 200, 200, 200, 401},
+		"POST /admin/prices":                {401, 401, 401, 403, 403, 403, 400, 401},
+		"DELETE /admin/prices":              {401, 401, 401, 403, 403, 403, 400, 401},
+		"POST /admin/prices/reprice":        {401, 401, 401, 403, 403, 403, 200, 401},
 	}
 	srv := (&app{}).handlerRoutesForTest()
 	for _, r := range srv {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ Commands:
   ingest FILE  bulk-load NDJSON events (FILE or - for stdin)
   demo         generate a realistic deterministic data set (--days, --users, --seed)
   query        run an analytics tool and print JSON: dashboard, costs, growth, top, export
+  prices       price catalog at run time: list, add --file F, remove
+  reprice      recompute stored calls' costs from the current catalog (--since, --until, --model, --dry-run)
+  void         take an event out of every figure (--id, --reason)
   rebuild      recompute every rollup from events (--tz re-buckets days)
   verify       prove rollups equal a fresh aggregate of events (exit 1 if not)
   audit        audit log: verify
@@ -161,11 +165,24 @@ func (c common) location() (*time.Location, error) {
 	return loc, nil
 }
 
-func (c common) pricer() (*pricing.Catalog, error) {
-	if c.prices == "" {
-		return pricing.Default(), nil
+// pricer is the catalog every command prices with: built-in, the --prices
+// file, then the database's entries (reloaded whenever they change).
+func (c common) pricer(ctx context.Context, s analytics.PriceStore) (*pricing.Live, error) {
+	live := &pricing.Live{Store: s}
+	if c.prices != "" {
+		f, err := os.Open(c.prices)
+		if err != nil {
+			return nil, fmt.Errorf("--prices: %w", err)
+		}
+		defer f.Close()
+		if live.File, err = pricing.ParseEntries(f); err != nil {
+			return nil, fmt.Errorf("--prices %s: %w", c.prices, err)
+		}
 	}
-	return pricing.LoadFile(c.prices)
+	if err := live.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return live, nil
 }
 
 // openStore opens the database named by --db.
