@@ -646,3 +646,76 @@ func checkBruteForce(t *testing.T, s analytics.Store, live []analytics.Event) {
 		t.Fatalf("Verify found %d differences, first: %s", len(diffs), diffs[0])
 	}
 }
+
+// TestMigration012OnExistingData takes a database back to the schema of
+// migration 011 (as a deployment before issue 10 left it), then reopens it:
+// migration 012 must count every user-day's events and re-key the cost
+// rollup so that Verify is clean, and voids and reprices work on the
+// upgraded data, events from before (no timestamp in event_ids) included.
+func TestMigration012OnExistingData(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url, postgres.Options{})
+	evs := genEvents(rand.New(rand.NewPCG(12, 13)), "old", 500, quoteOld)
+	for i := range evs {
+		evs[i].PriceRef = analytics.PriceRef{} // not recorded before 012
+	}
+	if _, err := s.IngestEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DELETE FROM schema_migrations WHERE version = 12`,
+		`DROP INDEX events_by_ts`,
+		`DROP INDEX events_signups`,
+		`ALTER TABLE events DROP COLUMN voided_by, DROP COLUMN voids, DROP COLUMN reason, DROP COLUMN price_ref`,
+		`ALTER TABLE event_ids DROP COLUMN ts`,
+		`DROP TABLE price_entries`,
+		`DELETE FROM meta WHERE key = 'prices_version'`,
+		`ALTER TABLE user_activity DROP COLUMN events`,
+		`ALTER TABLE cost_daily DROP CONSTRAINT cost_daily_pkey`,
+		`ALTER TABLE cost_daily DROP COLUMN price_ref`,
+		`ALTER TABLE cost_daily ADD PRIMARY KEY (day, service, model, operation)`,
+	} {
+		if err := s.ExecRaw(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+
+	s = open(t, url, postgres.Options{})
+	checkBruteForce(t, s, evs)
+
+	// Void a third of the old events, then reprice: both find events that
+	// event_ids knows no timestamp for.
+	rng := rand.New(rand.NewPCG(14, 15))
+	var voids []analytics.Event
+	gone := map[string]bool{}
+	for _, i := range rng.Perm(len(evs))[:150] {
+		voids = append(voids, analytics.Event{ID: "v-" + evs[i].ID, Type: analytics.EventVoided, Priced: true,
+			Timestamp: storetest.T0.AddDate(0, 0, 20), Voids: evs[i].ID, Reason: "test"})
+		gone[evs[i].ID] = true
+	}
+	c, err := s.VoidEvents(ctx, voids)
+	if err != nil || c.Accepted != len(voids) {
+		t.Fatalf("VoidEvents = %+v, %v; want %d accepted", c, err, len(voids))
+	}
+	evs = slices.DeleteFunc(evs, func(e analytics.Event) bool { return gone[e.ID] })
+	checkBruteForce(t, s, evs)
+	rep, err := s.RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 50}, quoteNew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for i := range evs {
+		if evs[i].Type == analytics.EventAPICall && evs[i].ExplicitCost == nil {
+			before := evs[i]
+			quoteNew(&evs[i])
+			if before.Cost != evs[i].Cost || before.Priced != evs[i].Priced || before.PriceRef != evs[i].PriceRef {
+				want++
+			}
+		}
+	}
+	if rep.CallsRepriced != want {
+		t.Errorf("CallsRepriced = %d, want %d", rep.CallsRepriced, want)
+	}
+	checkBruteForce(t, s, evs)
+}
