@@ -18,6 +18,7 @@ func (s *Server) Routes() []Route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	rs := []Route{
 		{"POST", "/v1/events", h(s.handleIngest)},
+		{"POST", "/v1/traces", h(s.handleTraces)},
 		{"GET", "/healthz", h(s.handleHealthz)},
 		{"GET", "/readyz", h(s.handleReadyz)},
 		{"GET", "/openapi.json", h(s.handleOpenAPI)},
@@ -43,6 +44,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/static/", h(s.handleStatic)},
 		{"GET", "/{$}", h(s.handleRoot)},
 	}
+	rs = append(rs, s.accessRoutes()...)
 	return append(rs, s.Extra...)
 }
 

@@ -46,6 +46,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h) })
+	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, h) })
+	t.Run("AuditSuppress", func(t *testing.T) { testAuditSuppress(t, h) })
+	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
 }
 
 var ctx = context.Background()
