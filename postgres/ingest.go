@@ -71,6 +71,9 @@ func backoff(ctx context.Context, attempt int) error {
 //     key, users by user id: each statement's rows sorted, statements in this
 //     fixed table order.
 //
+// Voids and reprices (corrections.go) follow the same order, with one more
+// step before user_locks: the event rows they change, locked FOR UPDATE.
+//
 // Deadlocks and serialization failures are still retried a few times, with
 // the whole transaction recomputed (a retry may find more ids already
 // stored), in case something outside this order (an operator's SQL) races.
