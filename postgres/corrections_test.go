@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	stdcmp "cmp"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -718,4 +719,30 @@ func TestMigration012OnExistingData(t *testing.T) {
 		t.Errorf("CallsRepriced = %d, want %d", rep.CallsRepriced, want)
 	}
 	checkBruteForce(t, s, evs)
+}
+
+// TestOverflowRefusesBatch: a rollup sum that no longer fits a bigint
+// (events stored before the bounds, or across batches) refuses the batch with
+// analytics.ErrOverflow and stores nothing of it.
+func TestOverflowRefusesBatch(t *testing.T) {
+	s := open(t, pgtest.NewDatabase(t), postgres.Options{})
+	pay := func(id string, cents int64) analytics.Event {
+		e := storetest.Ev(id, analytics.EventPayment, "u1", storetest.T0)
+		e.AmountCents = cents
+		return e
+	}
+	if _, err := s.IngestEvents(ctx, []analytics.Event{pay("p1", 1<<62)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.IngestEvents(ctx, []analytics.Event{pay("p2", 1<<62), pay("p3", 5)})
+	if !errors.Is(err, analytics.ErrOverflow) || analytics.ErrorKind(err) != analytics.KindInvalid {
+		t.Fatalf("IngestEvents = %v, want ErrOverflow (invalid)", err)
+	}
+	if n, err := s.EventCount(ctx); err != nil || n != 1 {
+		t.Errorf("EventCount = %d, %v; want 1 (nothing of the refused batch)", n, err)
+	}
+	rows, err := s.Daily(ctx, analytics.Range{Start: storetest.Day0, End: storetest.Day0})
+	if err != nil || len(rows) != 1 || rows[0].PaymentsCents != 1<<62 {
+		t.Errorf("daily = %+v, %v; want payments of p1 only", rows, err)
+	}
 }

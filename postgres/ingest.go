@@ -85,6 +85,9 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 	ts := make([]time.Time, 0, len(events))
 	for i := range events {
 		e := &events[i]
+		if e.Type == analytics.EventVoided {
+			return analytics.IngestCounts{}, fmt.Errorf("insert event %q: voids go through VoidEvents", e.ID)
+		}
 		if _, dup := byID[e.ID]; dup {
 			continue
 		}
