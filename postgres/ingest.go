@@ -33,8 +33,9 @@ func backoff(ctx context.Context, attempt int) error {
 // IngestEvents stores a batch in one transaction, in this order:
 //
 //  1. new-id detection, one statement: the batch's distinct ids go into
-//     event_ids with ON CONFLICT DO NOTHING RETURNING id; only returned ids
-//     are new (an id committed by another replica meanwhile is not returned);
+//     event_ids (with their timestamps, by which a void finds its target)
+//     with ON CONFLICT DO NOTHING RETURNING id; only returned ids are new
+//     (an id committed by another replica meanwhile is not returned);
 //  2. COPY of the new events into the partitioned events table;
 //  3. analytics.BuildRollupDelta over the new events, in memory;
 //  4. the rollups: the touched users are locked, their user-days inserted
