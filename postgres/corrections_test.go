@@ -305,7 +305,8 @@ func TestRepriceRange(t *testing.T) {
 
 // TestVoidWhileIngesting voids a third of the events, signups and days'
 // only events included, in batches while two replicas ingest events for the
-// same users and days; then checks every figure and the rejections.
+// same users and days and a fourth reprices the same calls; then checks
+// every figure and the rejections.
 func TestVoidWhileIngesting(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	s := open(t, url, postgres.Options{})
@@ -338,8 +339,15 @@ func TestVoidWhileIngesting(t *testing.T) {
 		}
 	}
 
+	// A reprice on another replica runs meanwhile, over the same calls: a
+	// call voided and repriced at once is taken out at the cost it has.
 	ins, stop := startIngesters(t, url)
 	atStart := ins[0].batches.Load() + ins[1].batches.Load()
+	repriced := make(chan error, 1)
+	go func() {
+		_, err := open(t, url, postgres.Options{}).RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 5}, quoteNew)
+		repriced <- err
+	}()
 	for i := 0; i < len(voids); i += 9 {
 		c, err := s.VoidEvents(ctx, voids[i:min(i+9, len(voids))])
 		if err != nil {
@@ -352,7 +360,11 @@ func TestVoidWhileIngesting(t *testing.T) {
 		}
 	}
 	during := ins[0].batches.Load() + ins[1].batches.Load() - atStart
+	err := <-repriced
 	stop()
+	if err != nil {
+		t.Fatalf("RepriceEvents: %v", err)
+	}
 	if during == 0 {
 		t.Fatalf("no ingest committed while the voids ran: the test proved nothing")
 	}
@@ -366,6 +378,11 @@ func TestVoidWhileIngesting(t *testing.T) {
 	}
 	for _, in := range ins {
 		live = append(live, in.stored...)
+	}
+	for i := range live {
+		if live[i].Type == analytics.EventAPICall && live[i].ExplicitCost == nil {
+			quoteNew(&live[i])
+		}
 	}
 	checkBruteForce(t, s, live)
 
