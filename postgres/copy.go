@@ -16,7 +16,7 @@ import (
 var eventColumns = []string{"id", "type", "ts", "day", "user_id", "service", "operation", "model",
 	"input_tokens", "output_tokens", "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens",
 	"characters", "bytes_transferred", "requests", "status", "explicit_cost", "cost", "priced",
-	"story_id", "chapters", "audio_ms", "amount_cents", "email", "received_at"}
+	"story_id", "chapters", "audio_ms", "amount_cents", "email", "received_at", "voids", "reason", "price_ref"}
 
 var copyEventsSQL = "COPY events (" + strings.Join(eventColumns, ", ") + ") FROM STDIN (FORMAT binary)"
 
@@ -28,7 +28,7 @@ var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // instead of pgx's per-value type dispatch, which cost about as much client
 // time as the server spends storing the rows.
 func copyEvents(ctx context.Context, conn *pgx.Conn, events []analytics.Event, loc *time.Location, received time.Time) error {
-	w := copyWriter{buf: make([]byte, 0, 64+len(events)*320)}
+	w := copyWriter{buf: make([]byte, 0, 64+len(events)*360)}
 	w.buf = append(w.buf, "PGCOPY\n\377\r\n\x00"...)
 	w.buf = binary.BigEndian.AppendUint32(w.buf, 0) // flags
 	w.buf = binary.BigEndian.AppendUint32(w.buf, 0) // header extension length
@@ -65,6 +65,9 @@ func copyEvents(ctx context.Context, conn *pgx.Conn, events []analytics.Event, l
 		w.int8(e.AmountCents)
 		w.text(e.Email)
 		w.timestamp(received)
+		w.text(e.Voids)
+		w.text(e.Reason)
+		w.text(e.PriceRef.String())
 	}
 	w.buf = binary.BigEndian.AppendUint16(w.buf, 0xFFFF) // end of data
 	tag, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(w.buf), copyEventsSQL)

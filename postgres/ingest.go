@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	analytics "github.com/codestory/analytics"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // maxAttempts bounds how often a transaction that lost a race (40001,
@@ -31,8 +33,9 @@ func backoff(ctx context.Context, attempt int) error {
 // IngestEvents stores a batch in one transaction, in this order:
 //
 //  1. new-id detection, one statement: the batch's distinct ids go into
-//     event_ids with ON CONFLICT DO NOTHING RETURNING id; only returned ids
-//     are new (an id committed by another replica meanwhile is not returned);
+//     event_ids (with their timestamps, by which a void finds its target)
+//     with ON CONFLICT DO NOTHING RETURNING id; only returned ids are new
+//     (an id committed by another replica meanwhile is not returned);
 //  2. COPY of the new events into the partitioned events table;
 //  3. analytics.BuildRollupDelta over the new events, in memory;
 //  4. the rollups: the touched users are locked, their user-days inserted
@@ -69,6 +72,9 @@ func backoff(ctx context.Context, attempt int) error {
 //     key, users by user id: each statement's rows sorted, statements in this
 //     fixed table order.
 //
+// Voids and reprices (corrections.go) follow the same order, with one more
+// step before user_locks: the event rows they change, locked FOR UPDATE.
+//
 // Deadlocks and serialization failures are still retried a few times, with
 // the whole transaction recomputed (a retry may find more ids already
 // stored), in case something outside this order (an operator's SQL) races.
@@ -80,6 +86,9 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 	ts := make([]time.Time, 0, len(events))
 	for i := range events {
 		e := &events[i]
+		if e.Type == analytics.EventVoided {
+			return analytics.IngestCounts{}, fmt.Errorf("insert event %q: voids go through VoidEvents", e.ID)
+		}
 		if _, dup := byID[e.ID]; dup {
 			continue
 		}
@@ -94,13 +103,16 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 		return analytics.IngestCounts{}, err
 	}
 	slices.Sort(ids)
+	for i, id := range ids {
+		ts[i] = byID[id].Timestamp
+	}
 	for attempt := 0; ; attempt++ {
-		accepted, err := s.ingestOnce(ctx, ids, byID)
+		accepted, err := s.ingestOnce(ctx, ids, ts, byID)
 		if err == nil {
 			return analytics.IngestCounts{Accepted: accepted, Duplicates: len(events) - accepted}, nil
 		}
 		if !retryable(err) || attempt >= maxAttempts-1 {
-			return analytics.IngestCounts{}, err
+			return analytics.IngestCounts{}, overflowError(err)
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return analytics.IngestCounts{}, err
@@ -111,20 +123,12 @@ func (s *Store) IngestEvents(ctx context.Context, events []analytics.Event) (ana
 // ingestOnce makes one attempt. It drives the transaction by hand on one
 // pooled connection so that BEGIN travels in the first round trip and COMMIT
 // in the last, two round trips fewer than pgx.Tx per batch.
-func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*analytics.Event) (int, error) {
-	pc, err := s.pool.Acquire(ctx)
+func (s *Store) ingestOnce(ctx context.Context, ids []string, ts []time.Time, byID map[string]*analytics.Event) (int, error) {
+	conn, release, err := s.acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("acquire connection: %w", err)
+		return 0, err
 	}
-	conn := pc.Conn()
-	defer func() {
-		if conn.PgConn().TxStatus() != 'I' { // failed inside the transaction
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			conn.Exec(rctx, "ROLLBACK")
-			cancel()
-		}
-		pc.Release() // a connection still in a transaction is closed, not reused
-	}()
+	defer release()
 
 	// One round trip: begin, the new ids, and the zone. Reading the zone
 	// after the INSERT has locked event_ids orders it after any Rebuild,
@@ -132,7 +136,7 @@ func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*a
 	// rebuild into a new zone buckets by the new zone from here on.
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
-	b.Queue(`INSERT INTO event_ids (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING id`, ids)
+	b.Queue(insertEventIDsSQL, ids, ts)
 	b.Queue(`SELECT value FROM meta WHERE key = 'timezone'`)
 	br := conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
@@ -145,20 +149,13 @@ func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*a
 		br.Close()
 		return 0, fmt.Errorf("insert event ids: %w", err)
 	}
-	var zone string
-	if err := br.QueryRow().Scan(&zone); err != nil {
+	loc, err := s.readZone(br.QueryRow())
+	if err != nil {
 		br.Close()
-		return 0, fmt.Errorf("read time zone: %w", err)
+		return 0, err
 	}
 	if err := br.Close(); err != nil {
 		return 0, err
-	}
-	loc := s.Location()
-	if zone != loc.String() {
-		if loc, err = time.LoadLocation(zone); err != nil {
-			return 0, fmt.Errorf("stored time zone %q: %w", zone, err)
-		}
-		s.loc.Store(loc)
 	}
 	if len(newIDs) == 0 {
 		_, err := conn.Exec(ctx, "COMMIT")
@@ -182,13 +179,73 @@ func (s *Store) ingestOnce(ctx context.Context, ids []string, byID map[string]*a
 	return len(fresh), nil
 }
 
-// applyDeltaAndCommit adds a batch's deltas to every rollup and commits: the
-// user-days first (which also yields each day's count of newly active
-// users), then one round trip with one upsert per table and the COMMIT.
+// insertEventIDsSQL records a batch's ids (sorted) with their timestamps
+// and returns the ids that were not stored yet.
+const insertEventIDsSQL = `INSERT INTO event_ids (id, ts) SELECT * FROM unnest($1::text[], $2::timestamptz[])
+	ON CONFLICT DO NOTHING RETURNING id`
+
+// acquire takes a pooled connection for a transaction driven by hand
+// (BEGIN and COMMIT sent inside batches). release rolls back a transaction
+// left open by a failure before the connection goes back to the pool.
+func (s *Store) acquire(ctx context.Context) (*pgx.Conn, func(), error) {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("acquire connection: %w", err)
+	}
+	conn := pc.Conn()
+	return conn, func() {
+		if conn.PgConn().TxStatus() != 'I' { // failed inside the transaction
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			conn.Exec(rctx, "ROLLBACK")
+			cancel()
+		}
+		pc.Release() // a connection still in a transaction is closed, not reused
+	}, nil
+}
+
+// readZone scans the stored reporting zone and makes it the store's: a
+// replica that missed another's rebuild into a new zone buckets by the new
+// zone from here on.
+func (s *Store) readZone(row pgx.Row) (*time.Location, error) {
+	var zone string
+	if err := row.Scan(&zone); err != nil {
+		return nil, fmt.Errorf("read time zone: %w", err)
+	}
+	loc := s.Location()
+	if zone != loc.String() {
+		var err error
+		if loc, err = time.LoadLocation(zone); err != nil {
+			return nil, fmt.Errorf("stored time zone %q: %w", zone, err)
+		}
+		s.loc.Store(loc)
+	}
+	return loc, nil
+}
+
+// overflowError turns PostgreSQL's "bigint out of range" (a rollup sum
+// that does not fit) into analytics.ErrOverflow: the batch was refused.
+func overflowError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22003" {
+		return analytics.ErrOverflow
+	}
+	return err
+}
+
+// applyDeltaAndCommit adds a batch's (possibly negative) deltas to every
+// rollup and commits: the user-days first (which also yields each day's
+// change in active users), then one round trip with one upsert per table,
+// the removal of rows a correction emptied, and the COMMIT. Afterwards the
+// rollups hold exactly what a fresh aggregate of the live events would: a
+// user-day without live events is unlinked and removed, and so are a
+// user-month without user-days, a daily row without any figure and a cost
+// row without calls.
 func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta) error {
 	spans := map[analytics.SpanKey]int64{}
+	var emptied []analytics.UserMonth
 	if len(d.UserDays) > 0 {
-		if err := linkUserDays(ctx, conn, d, spans); err != nil {
+		var err error
+		if emptied, err = linkUserDays(ctx, conn, d, spans); err != nil {
 			return err
 		}
 	}
@@ -196,16 +253,18 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 	var what []string
 	for _, q := range []struct {
 		name   string
-		queued bool
+		queued int
 	}{
-		{"daily metrics", queueDaily(b, d.Daily)},
-		{"active spans", queueSpans(b, spans)},
-		{"user months", queueUserMonths(b, d)},
-		{"cost rollup", queueCosts(b, d.Costs)},
-		{"users", queueSignups(b, d.Signups)},
+		{"upsert daily metrics", queueDaily(b, d.Daily)},
+		{"upsert active spans", queueSpans(b, spans)},
+		{"upsert user months", queueUserMonths(b, d)},
+		{"drop emptied user months", queueEmptiedMonths(b, emptied)},
+		{"upsert cost rollup", queueCosts(b, d.Costs)},
+		{"upsert users", queueSignups(b, d.Signups)},
+		{"recompute users", queueResign(b, d.ResignUsers)},
 	} {
-		if q.queued {
-			what = append(what, "upsert "+q.name)
+		for range q.queued {
+			what = append(what, q.name)
 		}
 	}
 	b.Queue("COMMIT")
@@ -218,7 +277,7 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 		}
 		if err != nil {
 			br.Close()
-			return fmt.Errorf("%s: %w", what, err)
+			return fmt.Errorf("%s: %w", what, overflowError(err))
 		}
 	}
 	return br.Close()
@@ -244,19 +303,39 @@ const lockUsersSQL = `INSERT INTO user_locks (user_id) SELECT unnest($1::text[])
 const unlinked = -2
 
 // addUserDaysSQL adds the batch's per-user-day deltas (sorted by user and
-// day) and returns the user-days it inserted. A row that exists and gains
-// nothing (a signup, a payment) is locked but not written.
+// day) and returns the user-days it inserted (prev_day = unlinked) and those
+// left without live events (a correction took their last one out). A row
+// whose delta changes nothing (a reprice that only names another catalog
+// entry) is locked but not written. Every event with a user adds to the
+// events count, so in an ingest every touched row is written.
 var addUserDaysSQL = fmt.Sprintf(`WITH added AS (
-	INSERT INTO user_activity AS ua (user_id, day, prev_day, stories_created, api_calls, audio_ms, cost)
-	SELECT user_id, day, %[1]d, s, a, au, c
-	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS d(user_id, day, s, a, au, c)
-	ON CONFLICT (user_id, day) DO UPDATE SET stories_created = ua.stories_created + excluded.stories_created,
+	INSERT INTO user_activity AS ua (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
+	SELECT user_id, day, %[1]d, n, s, a, au, c
+	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[]) AS d(user_id, day, n, s, a, au, c)
+	ON CONFLICT (user_id, day) DO UPDATE SET events = ua.events + excluded.events,
+		stories_created = ua.stories_created + excluded.stories_created,
 		api_calls = ua.api_calls + excluded.api_calls, audio_ms = ua.audio_ms + excluded.audio_ms,
 		cost = ua.cost + excluded.cost
-	WHERE (excluded.stories_created, excluded.api_calls, excluded.audio_ms, excluded.cost) <> (0, 0, 0, 0)
-	RETURNING ua.user_id, ua.day, ua.prev_day
+	WHERE (excluded.events, excluded.stories_created, excluded.api_calls, excluded.audio_ms, excluded.cost) <> (0, 0, 0, 0, 0)
+	RETURNING ua.user_id, ua.day, ua.prev_day, ua.events
 )
-SELECT user_id, day FROM added WHERE prev_day = %[1]d ORDER BY user_id, day`, unlinked)
+SELECT user_id, day, prev_day IS NOT DISTINCT FROM %[1]d, events FROM added
+WHERE prev_day IS NOT DISTINCT FROM %[1]d OR events <= 0 ORDER BY user_id, day`, unlinked)
+
+// unlinkSQL removes one user-day left without live events ($1, $2) and
+// relinks the user's next day to the removed day's predecessor, the reverse
+// of linkSQL. It returns that predecessor and the next day (NULL: none). One
+// statement per removed day, run in (user, day) order, so each reads the
+// chain as the previous one left it.
+const unlinkSQL = `WITH gone AS (
+	DELETE FROM user_activity WHERE user_id = $1 AND day = $2 RETURNING prev_day
+), nx AS (
+	SELECT ua.day FROM user_activity ua WHERE ua.user_id = $1 AND ua.day > $2 ORDER BY ua.day LIMIT 1
+), relinked AS (
+	UPDATE user_activity ua SET prev_day = (SELECT prev_day FROM gone)
+	WHERE ua.user_id = $1 AND ua.day = (SELECT day FROM nx)
+)
+SELECT EXISTS (SELECT 1 FROM gone), (SELECT prev_day FROM gone), (SELECT day FROM nx)`
 
 // linkSQL relinks the prev_day chain around a set of just-inserted user-days
 // ($1, $2, sorted) in one statement. The rows whose predecessor changes are
@@ -291,16 +370,20 @@ const linkSQL = `WITH n AS (
 SELECT day, is_new, old_prev, new_prev FROM linked`
 
 // linkUserDays locks the batch's users, adds the per-user-day deltas, inserts
-// the new user-days and relinks the prev_day chain around them, collecting
-// the active_spans deltas and each day's newly active users.
-func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64) error {
+// the new user-days and relinks the prev_day chain around them, and removes
+// and unlinks the user-days left without live events, collecting the
+// active_spans deltas, each day's change in active users and the user-months
+// that lost a day.
+func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64) ([]analytics.UserMonth, error) {
 	var users []string
 	var all userDayArrays
 	for _, ud := range d.SortedUserDays() {
 		if len(users) == 0 || users[len(users)-1] != ud.UserID {
 			users = append(users, ud.UserID)
 		}
-		all.add(ud, d.UserDays[ud])
+		if delta := d.UserDays[ud]; !delta.IsZero() {
+			all.add(ud, delta)
+		}
 	}
 	// One round trip: lock the users, then add to their days. The upsert's
 	// snapshot is taken after the locks were granted.
@@ -310,32 +393,93 @@ func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta,
 	br := conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
-		return fmt.Errorf("lock users: %w", err)
+		return nil, fmt.Errorf("lock users: %w", err)
 	}
 	var newUsers []string
 	var newDays []int32
+	var gone []analytics.UserDay
 	rows, _ := br.Query()
 	var u string
 	var day int32
-	_, err := pgx.ForEachRow(rows, []any{&u, &day}, func() error {
-		newUsers, newDays = append(newUsers, u), append(newDays, day)
+	var isNew bool
+	var left int64
+	_, err := pgx.ForEachRow(rows, []any{&u, &day, &isNew, &left}, func() error {
+		if left < 0 || (isNew && left == 0) {
+			return fmt.Errorf("user activity of %q on %s would hold %d events: the correction does not match the stored events",
+				u, analytics.Day(day), left)
+		}
+		if isNew {
+			newUsers, newDays = append(newUsers, u), append(newDays, day)
+		} else {
+			gone = append(gone, analytics.UserDay{UserID: u, Day: analytics.Day(day)})
+		}
 		return nil
 	})
 	if err != nil {
 		br.Close()
-		return fmt.Errorf("add user activity: %w", err)
+		return nil, fmt.Errorf("add user activity: %w", overflowError(err))
 	}
 	if err := br.Close(); err != nil {
-		return err
+		return nil, overflowError(err)
 	}
-	if len(newUsers) == 0 {
-		return nil
+	if len(newUsers) > 0 {
+		if err := relinkNewDays(ctx, conn, d, spans, newUsers, newDays); err != nil {
+			return nil, err
+		}
 	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	return unlinkUserDays(ctx, conn, d, spans, gone)
+}
 
-	rows, _ = conn.Query(ctx, linkSQL, newUsers, newDays)
+// unlinkUserDays removes the user-days left without live events and
+// relinks each one's successor to its predecessor, in one round trip.
+func unlinkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64,
+	gone []analytics.UserDay) ([]analytics.UserMonth, error) {
+	b := &pgx.Batch{}
+	for _, ud := range gone {
+		b.Queue(unlinkSQL, ud.UserID, int32(ud.Day))
+	}
+	br := conn.SendBatch(ctx, b)
+	defer br.Close()
+	var months []analytics.UserMonth
+	for _, ud := range gone {
+		var found bool
+		var prev, next *int32
+		if err := br.QueryRow().Scan(&found, &prev, &next); err != nil {
+			return nil, fmt.Errorf("unlink user day: %w", err)
+		}
+		if !found {
+			return nil, fmt.Errorf("unlink user day: %q has no activity on %s", ud.UserID, ud.Day)
+		}
+		p := analytics.NoPrevDay
+		if prev != nil {
+			p = analytics.Day(*prev)
+		}
+		spans[analytics.SpanKey{Day: ud.Day, Prev: p}]--
+		if next != nil {
+			spans[analytics.SpanKey{Day: analytics.Day(*next), Prev: ud.Day}]--
+			spans[analytics.SpanKey{Day: analytics.Day(*next), Prev: p}]++
+		}
+		d.Daily[ud.Day].ActiveUsers--
+		um := analytics.UserMonth{UserID: ud.UserID, Month: analytics.MonthOf(ud.Day)}
+		if len(months) == 0 || months[len(months)-1] != um {
+			months = append(months, um)
+		}
+	}
+	return months, br.Close()
+}
+
+// relinkNewDays links the user-days just inserted (linkSQL), collecting the
+// active_spans deltas and each day's newly active users.
+func relinkNewDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64,
+	newUsers []string, newDays []int32) error {
+	rows, _ := conn.Query(ctx, linkSQL, newUsers, newDays)
+	var day int32
 	var isNew bool
 	var oldPrev, newPrev *int32
-	_, err = pgx.ForEachRow(rows, []any{&day, &isNew, &oldPrev, &newPrev}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&day, &isNew, &oldPrev, &newPrev}, func() error {
 		np := analytics.NoPrevDay
 		if newPrev != nil {
 			np = analytics.Day(*newPrev)
@@ -363,15 +507,16 @@ func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta,
 
 // userDayArrays holds user-day deltas column-wise, for unnest.
 type userDayArrays struct {
-	users                 []string
-	days                  []int32
-	stories, calls, audio []int64
-	cost                  []int64
+	users                         []string
+	days                          []int32
+	events, stories, calls, audio []int64
+	cost                          []int64
 }
 
 func (a *userDayArrays) add(ud analytics.UserDay, d *analytics.UserDayDelta) {
 	a.users = append(a.users, ud.UserID)
 	a.days = append(a.days, int32(ud.Day))
+	a.events = append(a.events, d.Events)
 	a.stories = append(a.stories, d.Stories)
 	a.calls = append(a.calls, d.APICalls)
 	a.audio = append(a.audio, d.AudioMillis)
@@ -379,7 +524,7 @@ func (a *userDayArrays) add(ud analytics.UserDay, d *analytics.UserDayDelta) {
 }
 
 func (a *userDayArrays) args() []any {
-	return []any{a.users, a.days, a.stories, a.calls, a.audio, a.cost}
+	return []any{a.users, a.days, a.events, a.stories, a.calls, a.audio, a.cost}
 }
 
 // column is a rollup column and its element type for unnest.
@@ -415,7 +560,7 @@ var (
 			"stories_failed", "chapters", "audio_ms", "api_requests", "api_errors", "unpriced_calls",
 			"anthropic_cost", "elevenlabs_cost", "s3_cost", "payments_cents", "refunds_cents")...)...)
 	upsertSpansSQL = additiveUpsert("active_spans", 2, column{"day", "int4"}, column{"prev_day", "int4"}, column{"users", "int8"})
-	upsertCostSQL  = additiveUpsert("cost_daily", 4, append([]column{{"day", "int4"}, {"service", "text"}, {"model", "text"}, {"operation", "text"}},
+	upsertCostSQL  = additiveUpsert("cost_daily", 5, append([]column{{"day", "int4"}, {"service", "text"}, {"model", "text"}, {"operation", "text"}, {"price_ref", "text"}},
 		int8s("calls", "errors", "unpriced_calls", "input_tokens", "output_tokens", "cache_write_tokens",
 			"cache_read_tokens", "characters", "bytes_transferred", "requests", "cost")...)...)
 )
@@ -427,24 +572,39 @@ const upsertUsersSQL = `INSERT INTO users AS t (user_id, email, signup_ts)
 	ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts
 	WHERE excluded.signup_ts < t.signup_ts OR (excluded.signup_ts = t.signup_ts AND excluded.email < t.email)`
 
-func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) bool {
-	if len(daily) == 0 {
-		return false
-	}
+// dropEmptyDailySQL deletes the given days' rows that hold no figure (a
+// correction took out the day's last live events).
+const dropEmptyDailySQL = `DELETE FROM daily_metrics WHERE day = ANY($1::int4[]) AND (new_users, active_users, churned_users,
+	stories_created, stories_completed, stories_failed, chapters, audio_ms, api_requests, api_errors, unpriced_calls,
+	anthropic_cost, elevenlabs_cost, s3_cost, payments_cents, refunds_cents) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)`
+
+// queueDaily queues the daily upsert and, for days a correction lowered,
+// the removal of rows left empty; it returns the number of statements.
+func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) int {
 	days := make([]analytics.Day, 0, len(daily))
-	for d := range daily {
-		days = append(days, d)
+	for d, r := range daily {
+		if !r.IsZero() {
+			days = append(days, d)
+		}
+	}
+	if len(days) == 0 {
+		return 0
 	}
 	slices.Sort(days)
-	var dayCol []int32
+	var dayCol, lowered []int32
 	cols := make([][]int64, 16)
 	for _, d := range days {
 		r := daily[d]
 		dayCol = append(dayCol, int32(d))
+		neg := false
 		for i, v := range []int64{r.NewUsers, r.ActiveUsers, r.ChurnedUsers, r.StoriesCreated, r.StoriesCompleted,
 			r.StoriesFailed, r.Chapters, r.AudioMillis, r.APIRequests, r.APIErrors, r.UnpricedCalls,
 			int64(r.AnthropicCost), int64(r.ElevenLabsCost), int64(r.S3Cost), r.PaymentsCents, r.RefundsCents} {
 			cols[i] = append(cols[i], v)
+			neg = neg || v < 0
+		}
+		if neg {
+			lowered = append(lowered, int32(d))
 		}
 	}
 	args := []any{dayCol}
@@ -452,7 +612,11 @@ func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) bool 
 		args = append(args, c)
 	}
 	b.Queue(upsertDailySQL, args...)
-	return true
+	if len(lowered) == 0 {
+		return 1
+	}
+	b.Queue(dropEmptyDailySQL, lowered)
+	return 2
 }
 
 var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"user_id", "text"}, {"month", "int4"}},
@@ -460,23 +624,62 @@ var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"user_
 
 // queueUserMonths upserts the monthly rankings' rows. The user locks taken
 // first serialize writers of one user's rows, whatever their order here.
-func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) bool {
-	if len(d.UserMonths) == 0 {
-		return false
-	}
+func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) int {
 	var months []int32
 	var users []string
 	var stories, calls, audio, cost []int64
 	for _, k := range d.SortedUserMonths() {
 		v := d.UserMonths[k]
+		if v.IsZero() {
+			continue
+		}
 		months, users = append(months, k.Month), append(users, k.UserID)
 		stories, calls, audio, cost = append(stories, v.Stories), append(calls, v.APICalls), append(audio, v.AudioMillis), append(cost, int64(v.Cost))
 	}
+	if len(users) == 0 {
+		return 0
+	}
 	b.Queue(upsertUserMonthSQL, users, months, stories, calls, audio, cost)
-	return true
+	return 1
 }
 
-func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) bool {
+// dropEmptyMonthSQL deletes a user's month row once none of the user's days
+// in that month ($3 to $4) is left.
+const dropEmptyMonthSQL = `DELETE FROM user_month WHERE user_id = $1 AND month = $2
+	AND NOT EXISTS (SELECT 1 FROM user_activity WHERE user_id = $1 AND day BETWEEN $3 AND $4)`
+
+// queueEmptiedMonths removes the user-months that may have lost their last
+// day (corrections only: few rows, one statement each).
+func queueEmptiedMonths(b *pgx.Batch, months []analytics.UserMonth) int {
+	for _, um := range months {
+		first, last := analytics.MonthDays(um.Month)
+		b.Queue(dropEmptyMonthSQL, um.UserID, um.Month, int32(first), int32(last))
+	}
+	return len(months)
+}
+
+// recomputeUserSQL replaces a user's row, one of whose signups was voided,
+// with the earliest live signup (none: no row). Two statements: a
+// data-modifying CTE's DELETE is not visible to the INSERT's key check.
+const recomputeUserSQL = `INSERT INTO users (user_id, email, signup_ts)
+	SELECT user_id, email, ts FROM events WHERE type = 'user_signup' AND user_id = $1 AND voided_by IS NULL
+	ORDER BY ts, email LIMIT 1`
+
+// queueResign recomputes the users whose signups were voided, in user order.
+func queueResign(b *pgx.Batch, users map[string]bool) int {
+	sorted := make([]string, 0, len(users))
+	for u := range users {
+		sorted = append(sorted, u)
+	}
+	slices.Sort(sorted)
+	for _, u := range sorted {
+		b.Queue(`DELETE FROM users WHERE user_id = $1`, u)
+		b.Queue(recomputeUserSQL, u)
+	}
+	return 2 * len(sorted)
+}
+
+func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) int {
 	keys := make([]analytics.SpanKey, 0, len(spans))
 	for k, n := range spans {
 		if n != 0 {
@@ -484,7 +687,7 @@ func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) bool {
 		}
 	}
 	if len(keys) == 0 {
-		return false
+		return 0
 	}
 	slices.SortFunc(keys, func(a, b analytics.SpanKey) int {
 		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Prev, b.Prev))
@@ -495,43 +698,59 @@ func queueSpans(b *pgx.Batch, spans map[analytics.SpanKey]int64) bool {
 		days, prevs, users = append(days, int32(k.Day)), append(prevs, int32(k.Prev)), append(users, spans[k])
 	}
 	b.Queue(upsertSpansSQL, days, prevs, users)
-	return true
+	return 1
 }
 
-func queueCosts(b *pgx.Batch, costs map[analytics.CostKey]*analytics.CostRow) bool {
-	if len(costs) == 0 {
-		return false
-	}
+// dropEmptyCostSQL deletes the given days' cost rows left without calls (a
+// void, or a reprice that moved the calls to another price entry's row).
+const dropEmptyCostSQL = `DELETE FROM cost_daily WHERE day = ANY($1::int4[]) AND calls = 0`
+
+// queueCosts queues the cost upsert and, for days where a correction took
+// calls out of a row, the removal of rows left without calls.
+func queueCosts(b *pgx.Batch, costs map[analytics.CostKey]*analytics.CostRow) int {
 	keys := make([]analytics.CostKey, 0, len(costs))
-	for k := range costs {
-		keys = append(keys, k)
+	for k, c := range costs {
+		if *c != (analytics.CostRow{Service: c.Service, Model: c.Model, Operation: c.Operation, PriceRef: c.PriceRef}) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return 0
 	}
 	slices.SortFunc(keys, func(a, b analytics.CostKey) int {
 		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Service, b.Service),
-			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Operation, b.Operation))
+			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Operation, b.Operation), cmp.Compare(a.PriceRef, b.PriceRef))
 	})
-	var days []int32
-	var services, models, ops []string
+	var days, lowered []int32
+	var services, models, ops, refs []string
 	cols := make([][]int64, 11)
 	for _, k := range keys {
 		c := costs[k]
-		days, services, models, ops = append(days, int32(k.Day)), append(services, string(k.Service)), append(models, k.Model), append(ops, k.Operation)
+		days, services, models, ops, refs = append(days, int32(k.Day)), append(services, string(k.Service)),
+			append(models, k.Model), append(ops, k.Operation), append(refs, k.PriceRef)
 		for i, v := range []int64{c.Calls, c.Errors, c.UnpricedCalls, c.InputTokens, c.OutputTokens, c.CacheWriteTokens,
 			c.CacheReadTokens, c.Characters, c.BytesTransferred, c.Requests, int64(c.Cost)} {
 			cols[i] = append(cols[i], v)
 		}
+		if c.Calls < 0 && (len(lowered) == 0 || lowered[len(lowered)-1] != int32(k.Day)) {
+			lowered = append(lowered, int32(k.Day))
+		}
 	}
-	args := []any{days, services, models, ops}
+	args := []any{days, services, models, ops, refs}
 	for _, c := range cols {
 		args = append(args, c)
 	}
 	b.Queue(upsertCostSQL, args...)
-	return true
+	if len(lowered) == 0 {
+		return 1
+	}
+	b.Queue(dropEmptyCostSQL, lowered)
+	return 2
 }
 
-func queueSignups(b *pgx.Batch, signups map[string]analytics.Signup) bool {
+func queueSignups(b *pgx.Batch, signups map[string]analytics.Signup) int {
 	if len(signups) == 0 {
-		return false
+		return 0
 	}
 	users := make([]string, 0, len(signups))
 	for u := range signups {
@@ -544,5 +763,5 @@ func queueSignups(b *pgx.Batch, signups map[string]analytics.Signup) bool {
 		emails[i], ats[i] = signups[u].Email, signups[u].At
 	}
 	b.Queue(upsertUsersSQL, users, emails, ats)
-	return true
+	return 1
 }

@@ -47,18 +47,18 @@ func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, erro
 // CostRows aggregates the cost rollup inside r. The text columns are in the
 // "C" collation, so the order is byte-wise, as in SQLite.
 func (s *Store) CostRows(ctx context.Context, r analytics.Range) ([]analytics.CostRow, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT service, model, operation, sum(calls)::bigint, sum(errors)::bigint,
+	rows, _ := s.pool.Query(ctx, `SELECT service, model, operation, price_ref, sum(calls)::bigint, sum(errors)::bigint,
 		sum(unpriced_calls)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint,
 		sum(cache_write_tokens)::bigint, sum(cache_read_tokens)::bigint, sum(characters)::bigint,
 		sum(bytes_transferred)::bigint, sum(requests)::bigint, sum(cost)::bigint
 		FROM cost_daily WHERE day BETWEEN $1 AND $2
-		GROUP BY service, model, operation ORDER BY service, model, operation`,
+		GROUP BY service, model, operation, price_ref ORDER BY service, model, operation, price_ref`,
 		int32(r.Start), int32(r.End))
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.CostRow, error) {
 		var c analytics.CostRow
 		var svc string
 		var cost int64
-		err := row.Scan(&svc, &c.Model, &c.Operation, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
+		err := row.Scan(&svc, &c.Model, &c.Operation, &c.PriceRef, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
 			&c.OutputTokens, &c.CacheWriteTokens, &c.CacheReadTokens, &c.Characters, &c.BytesTransferred,
 			&c.Requests, &cost)
 		c.Service, c.Cost = analytics.Service(svc), analytics.Micros(cost)

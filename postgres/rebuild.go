@@ -23,19 +23,20 @@ type rollup struct {
 }
 
 // The fresh queries mirror the ingest's deltas (analytics.BuildRollupDelta):
-// a user-day exists for every event with a user, only api_call events carry
-// costs, and so on. Sums are cast back to bigint (sum(bigint) is numeric).
+// a user-day exists for every live event with a user, only api_call events
+// carry costs, and so on; voided events and the voids themselves count
+// nowhere. Sums are cast back to bigint (sum(bigint) is numeric).
 var rollups = []rollup{
 	{
 		table: "user_activity",
-		cols:  "user_id, day, prev_day, stories_created, api_calls, audio_ms, cost",
-		fresh: `SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), s, a, au, c FROM (
-			SELECT user_id, day,
+		cols:  "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost",
+		fresh: `SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c FROM (
+			SELECT user_id, day, count(*) AS n,
 				count(*) FILTER (WHERE type = 'story_created') AS s,
 				count(*) FILTER (WHERE type = 'api_call') AS a,
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint AS au,
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint AS c
-			FROM events WHERE user_id <> '' GROUP BY user_id, day) g`,
+			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY user_id, day) g`,
 	},
 	{
 		table: "user_month",
@@ -45,7 +46,7 @@ var rollups = []rollup{
 				count(*) FILTER (WHERE type = 'api_call'),
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint,
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint
-			FROM events WHERE user_id <> '' GROUP BY 1, 2`,
+			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY 1, 2`,
 	},
 	{
 		table: "daily_metrics",
@@ -67,7 +68,7 @@ var rollups = []rollup{
 				COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 's3'), 0)::bigint,
 				COALESCE(sum(amount_cents) FILTER (WHERE type = 'payment'), 0)::bigint,
 				COALESCE(sum(amount_cents) FILTER (WHERE type = 'refund'), 0)::bigint
-			FROM events GROUP BY day`,
+			FROM events WHERE ` + live + ` GROUP BY day`,
 	},
 	{
 		table: "active_spans",
@@ -75,27 +76,30 @@ var rollups = []rollup{
 		where: "users <> 0",
 		fresh: `SELECT day, COALESCE(prev_day, -1), count(*) FROM (
 				SELECT day, LAG(day) OVER (PARTITION BY user_id ORDER BY day) AS prev_day
-				FROM (SELECT DISTINCT user_id, day FROM events WHERE user_id <> '') ud) l
+				FROM (SELECT DISTINCT user_id, day FROM events WHERE user_id <> '' AND ` + live + `) ud) l
 			GROUP BY 1, 2`,
 	},
 	{
 		table: "cost_daily",
-		cols: `day, service, model, operation, calls, errors, unpriced_calls, input_tokens, output_tokens,
+		cols: `day, service, model, operation, price_ref, calls, errors, unpriced_calls, input_tokens, output_tokens,
 			cache_write_tokens, cache_read_tokens, characters, bytes_transferred, requests, cost`,
-		fresh: `SELECT day, service, model, operation, count(*),
+		fresh: `SELECT day, service, model, operation, price_ref, count(*),
 				count(*) FILTER (WHERE status = 'error'), count(*) FILTER (WHERE NOT priced),
 				sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(cache_write_tokens)::bigint,
 				sum(cache_read_tokens)::bigint, sum(characters)::bigint, sum(bytes_transferred)::bigint,
 				sum(requests)::bigint, sum(cost)::bigint
-			FROM events WHERE type = 'api_call' GROUP BY day, service, model, operation`,
+			FROM events WHERE type = 'api_call' AND voided_by IS NULL GROUP BY day, service, model, operation, price_ref`,
 	},
 	{
 		table: "users",
 		cols:  "user_id, email, signup_ts",
 		fresh: `SELECT DISTINCT ON (user_id) user_id, email, ts FROM events
-			WHERE type = 'user_signup' ORDER BY user_id, ts, email`,
+			WHERE type = 'user_signup' AND voided_by IS NULL ORDER BY user_id, ts, email`,
 	},
 }
+
+// live selects the events that count: not voided, and not voids themselves.
+const live = `voided_by IS NULL AND type <> 'event_voided'`
 
 // Rebuild recomputes every rollup from events in one transaction. With a
 // zone other than the stored one, every event's day is recomputed first, in
@@ -213,7 +217,25 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 				return fmt.Errorf("compare %s: %w", r.table, err)
 			}
 		}
-		return nil
+		bad, err := outOfBounds(ctx, tx)
+		diffs = append(diffs, bad...)
+		return err
 	})
 	return diffs, err
+}
+
+// outOfBounds names live events stored before the bounds existed with a
+// field above its bound; voiding them repairs every figure.
+func outOfBounds(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, _ := tx.Query(ctx, `SELECT id, type FROM events WHERE `+analytics.BoundsViolationSQL()+` ORDER BY id LIMIT 20`)
+	var out []string
+	var id, typ string
+	_, err := pgx.ForEachRow(rows, []any{&id, &typ}, func() error {
+		out = append(out, fmt.Sprintf("event %q (%s) has a field above its bound (see the README's event bounds); take it out with: codestory-analytics void --id %q --reason \"out of bounds\"", id, typ, id))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check event bounds: %w", err)
+	}
+	return out, nil
 }

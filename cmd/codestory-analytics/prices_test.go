@@ -14,8 +14,10 @@ import (
 // price on one replica; the other replica prices its next batch with it; a
 // reprice takes the stored call from $0 to its price; everything is audited
 // and verify stays clean.
-func TestLatePriceFlow(t *testing.T) {
-	a := startServer(t, "")
+func TestLatePriceFlow(t *testing.T) { latePriceFlow(t, "") }
+
+func latePriceFlow(t *testing.T, db string) {
+	a := startServer(t, db)
 	b := startServer(t, a.DB) // a second replica on the same database
 	owner := a.adminToken("owner@example.com", "owner")
 	viewer := a.adminToken("viewer@example.com", "viewer")
