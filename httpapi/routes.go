@@ -43,7 +43,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/static/", h(s.handleStatic)},
 		{"GET", "/{$}", h(s.handleRoot)},
 	}
-	return append(rs, s.Extra...)
+	return append(append(rs, s.budgetRoutes()...), s.Extra...)
 }
 
 func (s *Server) routes() {

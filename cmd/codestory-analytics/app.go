@@ -40,6 +40,7 @@ type app struct {
 	closers  []func() error
 	askModel string
 	getenv   func(string) string
+	bw       *budgetWork
 }
 
 type appOptions struct {
@@ -75,6 +76,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	a.audit = &audit.Log{Store: fs}
 	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
+	a.wireBudgets(pricer)
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
 	if o.redisURL == "" {
 		a.limiter = guard.NewMemory(guard.AnalyticsRate, nil)

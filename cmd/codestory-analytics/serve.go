@@ -23,6 +23,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	withDemo := fs.Bool("demo", e.envOr("ANALYTICS_DEMO", "") == "true", "fill an empty database with demo data and create a demo owner (ANALYTICS_DEMO=true)")
 	askModel := fs.String("ask-model", e.envOr("ANALYTICS_ASK_MODEL", DefaultAskModel), "Claude model of the Ask agent (ANALYTICS_ASK_MODEL); Ask runs only when ANTHROPIC_API_KEY is set")
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
+	budgetOpts := e.budgetFlags(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -32,6 +33,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	defer a.runBudgets(ctx, budgetOpts)()
 	s := a.store
 	if *withDemo {
 		if err := e.seedDemo(ctx, s, a.ingester); err != nil {
