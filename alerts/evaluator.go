@@ -30,6 +30,9 @@ type Evaluator struct {
 	Log      *slog.Logger
 	// Fired, if set, is told that new alerts are in the outbox.
 	Fired func()
+	// Now stamps alerts and their messages (default time.Now); which day
+	// it is comes from Budgets.
+	Now func() time.Time
 
 	once  sync.Once
 	kick  chan struct{}
@@ -46,6 +49,9 @@ func (e *Evaluator) init() {
 		}
 		if e.Log == nil {
 			e.Log = slog.New(slog.DiscardHandler)
+		}
+		if e.Now == nil {
+			e.Now = time.Now
 		}
 	})
 }
@@ -259,7 +265,7 @@ func NewMessageID() string {
 }
 
 func (e *Evaluator) fire(ctx context.Context, b *analytics.Budget, a *analytics.Alert, data any, text string) (bool, error) {
-	now := e.Budgets.Clock().UTC()
+	now := e.Now().UTC()
 	body, err := json.Marshal(Message{Type: a.Type, Timestamp: now.Truncate(time.Second), Data: data})
 	if err != nil {
 		return false, err

@@ -45,6 +45,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h) })
+	t.Run("Budgets", func(t *testing.T) { testBudgets(t, h) })
 }
 
 var ctx = context.Background()
