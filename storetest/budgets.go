@@ -31,9 +31,10 @@ type Received struct {
 type Receiver struct {
 	*httptest.Server
 	Down atomic.Bool
-	mu   sync.Mutex
-	got  []Received
-	hits atomic.Int64
+	mu      sync.Mutex
+	got     []Received
+	refused []string // webhook-ids answered 503
+	hits    atomic.Int64
 }
 
 // NewReceiver starts a receiver, closed when the test ends.
@@ -43,6 +44,9 @@ func NewReceiver(t testing.TB) *Receiver {
 		r.hits.Add(1)
 		body, _ := io.ReadAll(req.Body)
 		if r.Down.Load() {
+			r.mu.Lock()
+			r.refused = append(r.refused, req.Header.Get("webhook-id"))
+			r.mu.Unlock()
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
@@ -60,6 +64,13 @@ func (r *Receiver) Got() []Received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
+}
+
+// Refused returns the webhook-ids of the requests answered 503.
+func (r *Receiver) Refused() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.refused)
 }
 
 // Hits counts every request, refused ones included.

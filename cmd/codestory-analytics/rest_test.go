@@ -324,6 +324,16 @@ func TestPermissionMatrix(t *testing.T) {
 		"POST /admin/prices":                {401, 401, 401, 403, 403, 403, 400, 401},
 		"DELETE /admin/prices":              {401, 401, 401, 403, 403, 403, 400, 401},
 		"POST /admin/prices/reprice":        {401, 401, 401, 403, 403, 403, 200, 401},
+
+		// Budgets: every admin role reads, owners change; budget 999 does not exist.
+		"POST /admin/budgets":            {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/budgets":             {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/budgets/{id}":        {401, 401, 401, 403, 404, 404, 404, 401},
+		"PATCH /admin/budgets/{id}":      {401, 401, 401, 403, 403, 403, 400, 401},
+		"DELETE /admin/budgets/{id}":     {401, 401, 401, 403, 403, 403, 404, 401},
+		"GET /admin/budgets/{id}/status": {401, 401, 401, 403, 404, 404, 404, 401},
+		"GET /admin/alerts":              {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/anomalies":           {401, 401, 401, 403, 200, 200, 200, 401},
 	}
 	srv := (&app{}).handlerRoutesForTest()
 	for _, r := range srv {
@@ -336,6 +346,7 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	for ep, want := range endpoints {
 		method, path, _ := strings.Cut(ep, " ")
+		path = strings.ReplaceAll(path, "{id}", "999")
 		for i, c := range callers {
 			res := ts.do(method, path, "", nil, c.header...)
 			if res.Status != want[i] {
