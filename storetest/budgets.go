@@ -30,7 +30,7 @@ type Received struct {
 // Down is set it answers 503.
 type Receiver struct {
 	*httptest.Server
-	Down atomic.Bool
+	Down    atomic.Bool
 	mu      sync.Mutex
 	got     []Received
 	refused []string // webhook-ids answered 503
