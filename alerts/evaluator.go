@@ -66,7 +66,13 @@ func (e *Evaluator) Notify() {
 	}
 }
 
-// Run evaluates on every nudge and every Interval until ctx ends.
+// MinGap is the least time between two evaluations: nudges that come
+// faster (one per ingested batch) are coalesced, so the evaluator's load
+// stays bounded however fast events arrive.
+const MinGap = time.Second
+
+// Run evaluates on every nudge (at most once per MinGap) and every
+// Interval until ctx ends.
 func (e *Evaluator) Run(ctx context.Context) {
 	e.init()
 	t := time.NewTicker(e.Interval)
@@ -74,6 +80,11 @@ func (e *Evaluator) Run(ctx context.Context) {
 	for {
 		if err := e.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			e.Log.Warn("budget evaluation failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(MinGap):
 		}
 		select {
 		case <-ctx.Done():

@@ -172,6 +172,7 @@ func testBudgets(t *testing.T, h Harness) {
 	t.Run("EachUser", func(t *testing.T) { testEachUser(t, h) })
 	t.Run("ReceiverDown", func(t *testing.T) { testReceiverDown(t, h) })
 	t.Run("ConcurrentEvaluators", func(t *testing.T) { testConcurrentEvaluators(t, h) })
+	t.Run("ConcurrentDeliverers", func(t *testing.T) { testConcurrentDeliverers(t, h) })
 	t.Run("StatusAndForecast", func(t *testing.T) { testBudgetStatus(t, h) })
 	t.Run("BudgetCheck", func(t *testing.T) { testBudgetCheck(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { testAnomalies(t, h) })
@@ -544,5 +545,47 @@ func testAnomalies(t *testing.T, h Harness) {
 	steady, err := analytics.Anomalies(ctx, r.s, analytics.Range{Start: d0 + 28, End: d0 + 59})
 	if err != nil || len(steady) != 0 {
 		t.Errorf("steady series: %v anomalies (%v), want none", steady, err)
+	}
+}
+
+// testConcurrentDeliverers: three workers (as on three replicas) drain one
+// outbox; every message reaches the receiver exactly once.
+func testConcurrentDeliverers(t *testing.T, h Harness) {
+	r := newRig(t, h)
+	rc := NewReceiver(t)
+	var hooks []string
+	for range 4 {
+		hooks = append(hooks, rc.URL)
+	}
+	r.create(t, budgetIn("each", "each_user", "", "month", "0.10", hooks...))
+	var evs []analytics.Event
+	for u := range 10 {
+		evs = append(evs, Call(fmt.Sprintf("c%d", u), fmt.Sprintf("u%d", u), nov(20, 1), analytics.ServiceAnthropic, "m", "op", dollars(1)))
+	}
+	ingest(t, r.s, evs...)
+	r.evaluate(t) // 10 users × 3 thresholds × 4 webhooks = 120 messages
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(30 * time.Second)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &alerts.Deliverer{Store: r.bs, Client: alerts.NewClient(true), Lease: 10 * time.Second}
+			for len(rc.Got()) < 120 && time.Now().Before(deadline) {
+				if _, err := d.DeliverDue(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := rc.Got()
+	ids := map[string]int{}
+	for _, g := range got {
+		ids[g.ID]++
+	}
+	if len(got) != 120 || len(ids) != 120 {
+		t.Fatalf("%d deliveries of %d distinct messages, want 120 and 120", len(got), len(ids))
 	}
 }
