@@ -176,6 +176,7 @@ func testBudgets(t *testing.T, h Harness) {
 	t.Run("StatusAndForecast", func(t *testing.T) { testBudgetStatus(t, h) })
 	t.Run("BudgetCheck", func(t *testing.T) { testBudgetCheck(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { testAnomalies(t, h) })
+	t.Run("AnomalyNotices", func(t *testing.T) { testAnomalyNotices(t, h) })
 }
 
 func testBudgetCRUD(t *testing.T, h Harness) {
@@ -587,5 +588,53 @@ func testConcurrentDeliverers(t *testing.T, h Harness) {
 	}
 	if len(got) != 120 || len(ids) != 120 {
 		t.Fatalf("%d deliveries of %d distinct messages, want 120 and 120", len(got), len(ids))
+	}
+}
+
+// testAnomalyNotices: a budget with notify_anomalies sends today's anomaly
+// once per service and day, to a standard and a Slack webhook.
+func testAnomalyNotices(t *testing.T, h Harness) {
+	r := newRig(t, h)
+	rc := NewReceiver(t)
+	in := budgetIn("watch", "total", "", "month", "100000", rc.URL)
+	in.Webhooks = append(in.Webhooks, analytics.WebhookInput{URL: rc.URL + "/slack", Format: analytics.WebhookSlack})
+	in.NotifyAnomalies = ptr(true)
+	b := r.create(t, in)
+	var evs []analytics.Event
+	for d := 1; d <= 30; d++ { // 2026-10-21 … 2026-11-19 at $10 a day, then $40 today
+		ts := time.Date(2026, 10, 20, 10, 0, 0, 0, time.UTC).AddDate(0, 0, d)
+		evs = append(evs, Call(fmt.Sprintf("a%d", d), "u1", ts, analytics.ServiceElevenLabs, "m", "op", dollars(10)))
+	}
+	evs = append(evs, Call("today", "u1", nov(20, 9), analytics.ServiceElevenLabs, "m", "op", dollars(40)))
+	ingest(t, r.s, evs...)
+	r.evaluate(t)
+	r.evaluate(t)
+	rigOn(r.s, r.bs).evaluate(t)
+	r.deliverAll(t, 2)
+	got := rc.Got()
+	if len(got) != 2 {
+		t.Fatalf("%d messages, want one standard and one Slack", len(got))
+	}
+	var std, slack Received
+	for _, g := range got {
+		if g.ID != "" && g.Signature != "" {
+			std = g
+		} else {
+			slack = g
+		}
+	}
+	msgs := verifyAll(t, []Received{std}, b.Webhooks[0].Secret)
+	for _, m := range msgs {
+		raw, _ := json.Marshal(m.Data)
+		var ad alerts.AnomalyData
+		json.Unmarshal(raw, &ad)
+		data, _ := json.Marshal(ad)
+		if want := `{"service":"elevenlabs","date":"2026-11-20","cost_dollars":"40.00","baseline_dollars":"10.00","threshold_dollars":"12.00"}`; m.Type != analytics.AlertCostAnomaly || string(data) != want {
+			t.Errorf("anomaly message %s %s, want %s", m.Type, data, want)
+		}
+	}
+	var sl map[string]string
+	if err := json.Unmarshal(slack.Body, &sl); err != nil || !strings.Contains(sl["text"], "elevenlabs") || len(sl) != 1 {
+		t.Errorf("Slack body %s: want {\"text\": …} naming the service", slack.Body)
 	}
 }
