@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: help run test test-go test-web lint build bench fmt
+.PHONY: help run test test-go test-web chromium lint build bench fmt
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,8 +22,15 @@ lint: ## gofmt and go vet
 test-go: ## Go tests (PostgreSQL and Redis tests fail, not skip, when CI=true and they are down)
 	$(GO) test -count=1 -timeout 30m ./...
 
-test-web: ## dashboard: dist up to date, Vitest, Playwright in Debian's chromium against the real server
+test-web: chromium ## dashboard: dist up to date, Vitest, Playwright in Debian's chromium against the real server
 	cd web && npm ci --no-audit --no-fund && npm run check-dist && npm run test:unit && npm run test:e2e
+
+chromium: ## install Debian's Chromium for the browser tests when it is missing (Playwright cannot download its own here)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian's chromium (apt-get)"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 bench: ## ingest benchmarks (events/s)
 	$(GO) test -run XXX -bench Ingest -benchtime 100x ./...

@@ -63,6 +63,8 @@ type Admin struct {
 	Role         Role
 	PasswordHash string // argon2id, PHC format; empty: no password login
 	CreatedAt    time.Time
+	DisabledAt   *time.Time // set: no credential of this admin works
+	LastLoginAt  *time.Time // the last password login
 }
 
 // APIToken is an admin's bearer token; only its hash is stored.
@@ -73,6 +75,8 @@ type APIToken struct {
 	Name       string
 	CreatedAt  time.Time
 	RevokedAt  *time.Time
+	ExpiresAt  *time.Time // nil: never
+	LastUsedAt *time.Time // to the minute (see LastUseGranularity)
 }
 
 // Session is a dashboard login; only the hash of its cookie is stored.
@@ -124,7 +128,10 @@ const (
 )
 
 // AuditEntry is one row of the tamper-evident audit log. Hash covers every
-// other field and PrevHash, chaining each entry to the one before.
+// other field and PrevHash, chaining each entry to the one before; MAC (an
+// HMAC-SHA256 under a key kept outside the database) covers Hash and the
+// previous entry's MAC, so the chain cannot be recomputed without the key.
+// Entries written before the log was keyed have no MAC.
 type AuditEntry struct {
 	ID         int64           `json:"id"`
 	Time       time.Time       `json:"time"`
@@ -137,6 +144,7 @@ type AuditEntry struct {
 	Details    json.RawMessage `json:"details"`
 	PrevHash   string          `json:"prev_hash"`
 	Hash       string          `json:"hash"`
+	MAC        string          `json:"mac"`
 }
 
 // AuditFilter selects audit entries, newest first.
@@ -151,11 +159,11 @@ type AuditFilter struct {
 
 // AuditStore appends to and reads the audit log.
 type AuditStore interface {
-	// AppendAudit assigns the entry its id and chain hash (computed by
-	// hash from the previous entry's hash) and stores it, atomically with
-	// respect to other appends, so the chain stays one line even with
-	// several writers.
-	AppendAudit(ctx context.Context, e AuditEntry, hash func(prev string, e *AuditEntry) string) (AuditEntry, error)
+	// AppendAudit assigns the entry its id, calls link with the last stored
+	// entry (nil for the first) to fill PrevHash, Hash and MAC, and stores
+	// it, atomically with respect to other appends, so the chain stays one
+	// line even with several writers.
+	AppendAudit(ctx context.Context, e AuditEntry, link func(prev, e *AuditEntry)) (AuditEntry, error)
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	// ScanAudit calls fn for every entry in id order.
 	ScanAudit(ctx context.Context, fn func(AuditEntry) error) error

@@ -75,7 +75,7 @@ func TestMaximalEventsCannotOverflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := int64(m.Totals.RevenueCents), int64(n)*1_000_000_000*analytics.MicrosPerCent; got != want {
+	if got, want := int64(m.Totals.Revenue), int64(n)*1_000_000_000*analytics.MicrosPerCent; got != want {
 		t.Errorf("revenue = %d micro-dollars, want %d", got, want)
 	}
 	if m.Totals.TotalChapters != n*100_000 || m.Totals.TotalAudioMinutes != float64(n)*10_000_000/60 {
@@ -85,8 +85,8 @@ func TestMaximalEventsCannotOverflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Breakdown.Total.CostCents <= 0 || c.Breakdown.S3.CostCents != analytics.Cents(int64(n)*100_000_000*analytics.MicrosPerCent) {
-		t.Errorf("costs: total %v, s3 %v", c.Breakdown.Total.CostCents, c.Breakdown.S3.CostCents)
+	if c.Breakdown.Total.Cost <= 0 || c.Breakdown.S3.Cost != analytics.Cents(int64(n)*100_000_000*analytics.MicrosPerCent) {
+		t.Errorf("costs: total %v, s3 %v", c.Breakdown.Total.Cost, c.Breakdown.S3.Cost)
 	}
 	if diffs, err := f.tools.Store.Verify(ctx); err != nil || len(diffs) > 0 {
 		t.Fatalf("verify: %v %v", diffs, err)
@@ -150,8 +150,8 @@ func TestVoidThroughIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Totals.RevenueCents != analytics.Cents(999*analytics.MicrosPerCent) {
-		t.Errorf("revenue after voids = %v cents, want 999", m.Totals.RevenueCents)
+	if m.Totals.Revenue != analytics.Cents(999*analytics.MicrosPerCent) {
+		t.Errorf("revenue after voids = %v cents, want 999", m.Totals.Revenue)
 	}
 	// A retried batch is all duplicates.
 	res, err = f.in.Ingest(ctx, raws[:3])

@@ -565,7 +565,13 @@ func RawEvents(r io.Reader, ndjson bool) ([]json.RawMessage, error) {
 		switch {
 		case errors.Is(err, io.EOF):
 			return nil, Errorf(KindInvalid, "empty body: expected {\"events\": [...]}")
-		case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.ErrUnexpectedEOF):
+		case errors.As(err, &te):
+			// Speak the contract, not Go's types.
+			if te.Field == "events" {
+				return nil, Errorf(KindInvalid, "\"events\" must be an array (got %s)", te.Value)
+			}
+			return nil, Errorf(KindInvalid, "body must be an object with an \"events\" array (got %s)", te.Value)
+		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, Errorf(KindInvalid, "body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 		}
 		return nil, err // a read error, such as the body limit: the caller maps it

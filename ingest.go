@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 )
 
+// MaxEchoedID is the most bytes of a rejected event's id echoed back.
+const MaxEchoedID = 128
+
 // Ingester validates, prices and stores batches of raw events. A bad event is
 // rejected alone; the rest of its batch is stored in one transaction.
 type Ingester struct {
@@ -40,7 +43,7 @@ func (in *Ingester) Ingest(ctx context.Context, raws []json.RawMessage) (IngestR
 	for i, raw := range raws {
 		e, id, err := in.Decoder.DecodeEvent(raw)
 		if err != nil {
-			res.Rejected = append(res.Rejected, Rejection{Index: i, ID: id, Error: err.Error()})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, ID: CutUTF8(id, MaxEchoedID), Error: err.Error()})
 			continue
 		}
 		if e.Type == EventVoided {

@@ -17,12 +17,14 @@ const MicrosPerCent = 10_000
 // MicrosFromCents converts whole cents to Micros.
 func MicrosFromCents(c int64) Micros { return Micros(c * MicrosPerCent) }
 
-// Cents is a money amount that marshals to JSON as a decimal number of cents
-// (up to four fractional digits), exactly, without passing through a float.
+// Cents is a money amount held in micro-dollars (like Micros) that marshals
+// to JSON as a decimal number of cents (up to four fractional digits),
+// exactly, without passing through a float. Fields of this type are named
+// for what they hold (Cost, Revenue), not "…Cents": their value is not cents.
 type Cents Micros
 
-// Dollars is a money amount that marshals to JSON as a decimal number of
-// dollars (up to six fractional digits), exactly.
+// Dollars is a money amount held in micro-dollars that marshals to JSON as a
+// decimal number of dollars (up to six fractional digits), exactly.
 type Dollars Micros
 
 // MarshalJSON writes the amount in cents.

@@ -88,10 +88,12 @@ type TopUserRow struct {
 
 // IngestKey is a credential for POST /v1/events. Only its hash is stored.
 type IngestKey struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	ID         int64
+	Name       string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+	ExpiresAt  *time.Time // nil: never
+	LastUsedAt *time.Time // to the minute (see LastUseGranularity)
 }
 
 // Store keeps events and their rollups. Every implementation passes the

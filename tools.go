@@ -130,8 +130,8 @@ type DashboardTotals struct {
 	APIRequests       int64   `json:"api_requests"`
 	APIErrors         int64   `json:"api_errors"`
 	UnpricedCalls     int64   `json:"unpriced_calls"`
-	TotalCostCents    Cents   `json:"total_cost_cents"`
-	RevenueCents      Cents   `json:"revenue_cents"`
+	TotalCost         Cents   `json:"total_cost_cents"`
+	Revenue           Cents   `json:"revenue_cents"`
 	ProfitMargin      float64 `json:"profit_margin"`
 }
 
@@ -154,14 +154,14 @@ type DashboardMetrics struct {
 
 // ServiceCost is one service's share of the cost.
 type ServiceCost struct {
-	CostCents   Cents   `json:"cost_cents"`
+	Cost        Cents   `json:"cost_cents"`
 	CostDollars Dollars `json:"cost_dollars"`
 	Percentage  float64 `json:"percentage"`
 }
 
 // TotalCost is the cost of all services.
 type TotalCost struct {
-	CostCents   Cents   `json:"cost_cents"`
+	Cost        Cents   `json:"cost_cents"`
 	CostDollars Dollars `json:"cost_dollars"`
 }
 
@@ -195,7 +195,7 @@ type ModelCost struct {
 	Characters       int64   `json:"characters"`
 	BytesTransferred int64   `json:"bytes_transferred"`
 	Requests         int64   `json:"requests"`
-	CostCents        Cents   `json:"cost_cents"`
+	Cost             Cents   `json:"cost_cents"`
 	CostDollars      Dollars `json:"cost_dollars"`
 	Percentage       float64 `json:"percentage"`
 	// PricedBy lists the catalog entries (or the caller's own cost) that
@@ -210,7 +210,7 @@ type OperationCost struct {
 	Calls         int64   `json:"calls"`
 	Errors        int64   `json:"errors"`
 	UnpricedCalls int64   `json:"unpriced_calls"`
-	CostCents     Cents   `json:"cost_cents"`
+	Cost          Cents   `json:"cost_cents"`
 	CostDollars   Dollars `json:"cost_dollars"`
 	Percentage    float64 `json:"percentage"`
 }
@@ -376,8 +376,8 @@ func (t *Tools) DashboardMetrics(ctx context.Context, in RangeInput) (*Dashboard
 		return nil, ErrSumOverflow
 	}
 	tot.TotalAudioMinutes = minutes(audio)
-	tot.TotalCostCents = Cents(cost)
-	tot.RevenueCents = Cents(revenue)
+	tot.TotalCost = Cents(cost)
+	tot.Revenue = Cents(revenue)
 	if revenue != 0 {
 		tot.ProfitMargin = float64(revenue-cost) / float64(revenue) * 100
 	}
@@ -423,11 +423,11 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		return nil, ErrSumOverflow
 	}
 	svc := func(m Micros) ServiceCost {
-		return ServiceCost{CostCents: Cents(m), CostDollars: Dollars(m), Percentage: percent(m, total)}
+		return ServiceCost{Cost: Cents(m), CostDollars: Dollars(m), Percentage: percent(m, total)}
 	}
 	res.Breakdown = CostBreakdownByService{
 		Anthropic: svc(an), ElevenLabs: svc(el), S3: svc(s3),
-		Total: TotalCost{CostCents: Cents(total), CostDollars: Dollars(total)},
+		Total: TotalCost{Cost: Cents(total), CostDollars: Dollars(total)},
 	}
 
 	type key struct {
@@ -456,7 +456,7 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		m.Characters += c.Characters
 		m.BytesTransferred += c.BytesTransferred
 		m.Requests += c.Requests
-		accM((*Micros)(&m.CostCents), c.Cost, &bad)
+		accM((*Micros)(&m.Cost), c.Cost, &bad)
 		if ref, err := ParsePriceRef(c.PriceRef); err == nil && !ref.IsZero() && !slices.Contains(m.PricedBy, ref) {
 			m.PricedBy = append(m.PricedBy, ref)
 		}
@@ -473,24 +473,24 @@ func (t *Tools) CostBreakdown(ctx context.Context, in RangeInput) (*CostBreakdow
 		o.Calls += c.Calls
 		o.Errors += c.Errors
 		o.UnpricedCalls += c.UnpricedCalls
-		accM((*Micros)(&o.CostCents), c.Cost, &bad)
+		accM((*Micros)(&o.Cost), c.Cost, &bad)
 	}
 	if bad {
 		return nil, ErrSumOverflow
 	}
 	for i := range res.ByModel {
 		m := &res.ByModel[i]
-		m.CostDollars = Dollars(m.CostCents)
-		m.Percentage = percent(Micros(m.CostCents), total)
+		m.CostDollars = Dollars(m.Cost)
+		m.Percentage = percent(Micros(m.Cost), total)
 	}
 	for i := range res.ByOperation {
 		o := &res.ByOperation[i]
-		o.CostDollars = Dollars(o.CostCents)
-		o.Percentage = percent(Micros(o.CostCents), total)
+		o.CostDollars = Dollars(o.Cost)
+		o.Percentage = percent(Micros(o.Cost), total)
 	}
-	sortCosts(res.ByModel, func(m ModelCost) (Micros, string) { return Micros(m.CostCents), string(m.Service) + "\x00" + m.Model })
+	sortCosts(res.ByModel, func(m ModelCost) (Micros, string) { return Micros(m.Cost), string(m.Service) + "\x00" + m.Model })
 	sortCosts(res.ByOperation, func(o OperationCost) (Micros, string) {
-		return Micros(o.CostCents), string(o.Service) + "\x00" + o.Operation
+		return Micros(o.Cost), string(o.Service) + "\x00" + o.Operation
 	})
 	return res, nil
 }

@@ -103,8 +103,8 @@ func TestDashboardActiveUsersAndMargin(t *testing.T) {
 		t.Errorf("active users: total %d, daily %d %d", d.Totals.ActiveUsers, d.Daily[0].ActiveUsers, d.Daily[1].ActiveUsers)
 	}
 	// Revenue 2000 − 500 = 1500 cents; cost 150 cents; margin (1500 − 150) / 1500 = 90%.
-	if d.Totals.RevenueCents != 15_000_000 || d.Totals.TotalCostCents != 1_500_000 || d.Totals.ProfitMargin != 90 {
-		t.Errorf("money: revenue %d µ$ cost %d µ$ margin %v", d.Totals.RevenueCents, d.Totals.TotalCostCents, d.Totals.ProfitMargin)
+	if d.Totals.Revenue != 15_000_000 || d.Totals.TotalCost != 1_500_000 || d.Totals.ProfitMargin != 90 {
+		t.Errorf("money: revenue %d µ$ cost %d µ$ margin %v", d.Totals.Revenue, d.Totals.TotalCost, d.Totals.ProfitMargin)
 	}
 	b, _ := json.Marshal(d.Totals)
 	if !strings.Contains(string(b), `"total_cost_cents":150,`) || !strings.Contains(string(b), `"revenue_cents":1500,`) {

@@ -51,7 +51,10 @@ type Config struct {
 	// Record receives the usage of every Claude call, failed ones included
 	// (the product measures its own cost). It may be nil.
 	Record func(ctx context.Context, u Usage)
-	Log    *slog.Logger
+	// BeforeCall, if set, runs before every Claude call; an error ends the
+	// run before the call is made (e.g. the admin's daily Ask budget).
+	BeforeCall func(ctx context.Context, turn int) error
+	Log        *slog.Logger
 }
 
 // Usage is one Claude call of a run.
@@ -282,6 +285,11 @@ func Run(ctx context.Context, c Config, question string, emit func(Event)) (Resu
 	}
 	for turn := 1; turn <= c.MaxTurns; turn++ {
 		res.Turns = turn
+		if c.BeforeCall != nil {
+			if err := c.BeforeCall(ctx, turn); err != nil {
+				return fail(err)
+			}
+		}
 		emit(Event{Kind: EventProgress, Turn: turn, Message: "Asking Claude"})
 		msg, err := c.Client.Messages.New(ctx, params)
 		u := Usage{Turn: turn, Model: c.Model, Time: c.Now()}

@@ -438,7 +438,7 @@ func TestUsageRecordedWithCost(t *testing.T) {
 			op = &cost.ByOperation[i]
 		}
 	}
-	if op == nil || op.Service != analytics.ServiceAnthropic || op.Calls != 2 || jsonOf(t, op.CostCents) != 18.225 || op.UnpricedCalls != 0 {
+	if op == nil || op.Service != analytics.ServiceAnthropic || op.Calls != 2 || jsonOf(t, op.Cost) != 18.225 || op.UnpricedCalls != 0 {
 		t.Fatalf("analytics_ask cost: %+v", op)
 	}
 	// No end user is charged for it.

@@ -1,6 +1,10 @@
 // Package audit makes the audit log tamper-evident: every entry's hash covers
 // its fields and the previous entry's hash, so changing, removing or
-// reordering a row breaks the chain from that row on.
+// reordering a row breaks the chain from that row on; every entry's MAC,
+// under a key kept outside the database, makes the chain impossible to
+// recompute without the key; checkpoints kept elsewhere reveal a cut tail.
+// Entries are bounded in size, and floods of unauthenticated denials are
+// aggregated per source address.
 package audit
 
 import (
@@ -10,7 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	analytics "github.com/codestory/analytics"
@@ -43,22 +49,134 @@ func Hash(prev string, e *analytics.AuditEntry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Log appends entries to an AuditStore.
+// Log appends entries to an AuditStore: each entry is bounded (Bound),
+// chained by SHA-256 and, under Key, by HMAC-SHA256; unauthenticated
+// denials are aggregated per source address when Suppress is set.
 type Log struct {
 	Store analytics.AuditStore
 	Now   func() time.Time
+	// Key is the audit key (ParseKey, LoadKeyFile); nil writes unkeyed entries.
+	Key []byte
+	// Suppress, when set, aggregates unauthenticated denials: at most
+	// PerWindow entries per source address and Window, the rest counted and
+	// reported by Flush as one "N similar suppressed" entry.
+	Suppress  analytics.AuditSuppressStore
+	PerWindow int64         // default DefaultPerWindow
+	Window    time.Duration // default DefaultWindow
 }
 
-// Append stores e with its time, id and chain hash filled in.
+// Aggregation defaults: a few entries per source address per minute.
+const (
+	DefaultPerWindow = 10
+	DefaultWindow    = time.Minute
+)
+
+// ActionSuppressed is the action of an entry summing up suppressed denials.
+const ActionSuppressed = "denials_suppressed"
+
+func (l *Log) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func (l *Log) perWindow() int64 {
+	if l.PerWindow > 0 {
+		return l.PerWindow
+	}
+	return DefaultPerWindow
+}
+
+func (l *Log) window() time.Duration {
+	if l.Window > 0 {
+		return l.Window
+	}
+	return DefaultWindow
+}
+
+// Append stores e with its time, id and chain links filled in, after
+// bounding its fields. An unauthenticated denial beyond the few allowed per
+// source address and window is only counted: it returns the entry with ID 0.
 func (l *Log) Append(ctx context.Context, e analytics.AuditEntry) (analytics.AuditEntry, error) {
 	if e.Time.IsZero() {
-		now := time.Now
-		if l.Now != nil {
-			now = l.Now
-		}
-		e.Time = now()
+		e.Time = l.now()
 	}
-	return l.Store.AppendAudit(ctx, e, Hash)
+	ip := Bound(&e)
+	if l.Suppress != nil && Unauthenticated(e) {
+		n, err := l.Suppress.CountDenial(ctx, SourceKey(ip), e.Time.UTC().Truncate(l.window()))
+		if err != nil {
+			return e, fmt.Errorf("count denial: %w", err)
+		}
+		if n > l.perWindow() {
+			return e, nil
+		}
+	}
+	return l.Store.AppendAudit(ctx, e, l.link)
+}
+
+// link fills e's chain fields from the entry before it.
+func (l *Log) link(prev, e *analytics.AuditEntry) {
+	prevMAC := ""
+	e.PrevHash = ""
+	if prev != nil {
+		e.PrevHash, prevMAC = prev.Hash, prev.MAC
+	}
+	e.Hash = Hash(e.PrevHash, e)
+	e.MAC = ""
+	if l.Key != nil {
+		e.MAC = MAC(l.Key, prevMAC, e)
+	}
+}
+
+// Unauthenticated reports whether e is a denial of a caller who is no
+// admin and no ingest key: the entries an anonymous flood would write.
+func Unauthenticated(e analytics.AuditEntry) bool {
+	return e.Outcome == analytics.OutcomeDenied && e.AdminID == nil && !strings.HasPrefix(e.AdminEmail, "ingest-key:")
+}
+
+// SourceKey is the aggregation key of a client address: the address
+// itself for IPv4, its /64 network for IPv6 (one host holds a whole /64).
+func SourceKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	switch {
+	case ip == "":
+		return "unknown"
+	case err != nil:
+		return analytics.CutUTF8(ip, 64)
+	case a.Is4() || a.Is4In6():
+		return a.Unmap().String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// Flush writes one "N similar suppressed" entry for every window starting
+// before before whose suppressed denials were not reported yet; each window
+// is reported once even when several replicas flush at once. A zero before
+// flushes every window, the current one included (at shutdown).
+func (l *Log) Flush(ctx context.Context, before time.Time) (int, error) {
+	if l.Suppress == nil {
+		return 0, nil
+	}
+	if before.IsZero() {
+		before = l.now().Add(l.window())
+	}
+	ws, err := l.Suppress.TakeSuppressed(ctx, l.perWindow(), before)
+	if err != nil {
+		return 0, fmt.Errorf("take suppressed denials: %w", err)
+	}
+	for i, w := range ws {
+		e := analytics.AuditEntry{Time: l.now(), Door: analytics.DoorREST, Action: ActionSuppressed, Outcome: analytics.OutcomeDenied,
+			Reason: fmt.Sprintf("%d similar suppressed", w.Suppressed),
+			Details: Details(map[string]any{"source": w.Source, "suppressed": w.Suppressed, "per_window": l.perWindow(),
+				"window_start": w.Start.UTC().Format(time.RFC3339), "window_end": w.Start.Add(l.window()).UTC().Format(time.RFC3339)})}
+		Bound(&e)
+		if _, err := l.Store.AppendAudit(ctx, e, l.link); err != nil {
+			return i, fmt.Errorf("append suppressed-denials entry: %w", err)
+		}
+	}
+	return len(ws), nil
 }
 
 // Details marshals a details object for an entry.

@@ -161,7 +161,7 @@ func (a *Authenticator) Password(ctx context.Context, email, pw string) (analyti
 	if err != nil {
 		return adm, err
 	}
-	if adm.PasswordHash == "" || !CheckPassword(adm.PasswordHash, pw) {
+	if adm.PasswordHash == "" || !CheckPassword(adm.PasswordHash, pw) || adm.DisabledAt != nil {
 		return adm, ErrBadLogin
 	}
 	return adm, nil

@@ -122,7 +122,7 @@ func TestRawBaselineEqualsTools(t *testing.T) {
 				t.Fatalf("top users over raw SQL: %+v, %v", top, err)
 			}
 			dash, err := raw.DashboardMetrics(ctx, ranges["whole data set"])
-			if err != nil || dash.Totals.ActiveUsers == 0 || dash.Totals.StoriesCompleted == 0 || dash.Totals.RevenueCents == 0 {
+			if err != nil || dash.Totals.ActiveUsers == 0 || dash.Totals.StoriesCompleted == 0 || dash.Totals.Revenue == 0 {
 				t.Fatalf("dashboard over raw SQL: %+v, %v", dash.Totals, err)
 			}
 		})

@@ -120,6 +120,9 @@ func procStatusKiB(pid int, field string) (int64, error) {
 // RSS before and after, in KiB.
 func peakDuringIngest(ctx context.Context, bin, db string, bodies [][]byte, clients int) (idle, peak int64, rate float64, err error) {
 	c := &child{bin: bin, db: db}
+	if _, err := c.cli(ctx, "", "migrate"); err != nil { // only serve, migrate and demo create a database
+		return 0, 0, 0, err
+	}
 	key, err := c.cli(ctx, "", "ingest-key", "create", "--name", "bench")
 	if err != nil {
 		return 0, 0, 0, err

@@ -50,7 +50,7 @@ var rawDailySQL = `SELECT day, ` +
 	when("type = 'api_call' AND service = 's3'", "cost") + `, ` +
 	when("type = 'payment'", "amount_cents") + `, ` +
 	when("type = 'refund'", "amount_cents") + `
-	FROM events WHERE ts >= ? AND ts < ? GROUP BY day ORDER BY day`
+	FROM events WHERE ts >= ? AND ts < ? AND `+rawLive+` GROUP BY day ORDER BY day`
 
 // Daily aggregates the range's events by day.
 func (s *rawStore) Daily(ctx context.Context, r analytics.Range) ([]analytics.DailyRow, error) {
@@ -79,7 +79,7 @@ func (s *rawStore) Daily(ctx context.Context, r analytics.Range) ([]analytics.Da
 func (s *rawStore) ActiveUsers(ctx context.Context, r analytics.Range) (int64, error) {
 	from, to := s.bounds(r)
 	var n int64
-	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(DISTINCT user_id) FROM events WHERE ts >= ? AND ts < ? AND user_id <> ''`),
+	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(DISTINCT user_id) FROM events WHERE ts >= ? AND ts < ? AND user_id <> '' AND `+rawLive),
 		from, to).Scan(&n)
 	return n, err
 }
@@ -87,18 +87,21 @@ func (s *rawStore) ActiveUsers(ctx context.Context, r analytics.Range) (int64, e
 // SignupsBefore counts the signups before day d.
 func (s *rawStore) SignupsBefore(ctx context.Context, d analytics.Day) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*) FROM events WHERE type = 'user_signup' AND ts < ?`),
+	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*) FROM events WHERE type = 'user_signup' AND ts < ? AND voided_by IS NULL`),
 		s.d.ts(d.Start(s.Location()))).Scan(&n)
 	return n, err
 }
 
-var rawCostSQL = `SELECT service, model, operation, COUNT(*), ` +
+// rawLive keeps the events that count: not voided, and not voids.
+const rawLive = `voided_by IS NULL AND type <> 'event_voided'`
+
+var rawCostSQL = `SELECT service, model, operation, price_ref, COUNT(*), ` +
 	when("status = 'error'", "1") + `, ` + when("NOT priced", "1") + `, ` +
 	sum("input_tokens") + `, ` + sum("output_tokens") + `, ` + sum("cache_write_tokens") + `, ` +
 	sum("cache_read_tokens") + `, ` + sum("characters") + `, ` + sum("bytes_transferred") + `, ` +
 	sum("requests") + `, ` + sum("cost") + `
-	FROM events WHERE type = 'api_call' AND ts >= ? AND ts < ?
-	GROUP BY service, model, operation ORDER BY service, model, operation`
+	FROM events WHERE type = 'api_call' AND ts >= ? AND ts < ? AND voided_by IS NULL
+	GROUP BY service, model, operation, price_ref ORDER BY service, model, operation, price_ref`
 
 // CostRows aggregates the range's api calls by service, model and operation.
 func (s *rawStore) CostRows(ctx context.Context, r analytics.Range) ([]analytics.CostRow, error) {
@@ -113,7 +116,7 @@ func (s *rawStore) CostRows(ctx context.Context, r analytics.Range) ([]analytics
 		var c analytics.CostRow
 		var svc string
 		var cost int64
-		if err := rows.Scan(&svc, &c.Model, &c.Operation, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
+		if err := rows.Scan(&svc, &c.Model, &c.Operation, &c.PriceRef, &c.Calls, &c.Errors, &c.UnpricedCalls, &c.InputTokens,
 			&c.OutputTokens, &c.CacheWriteTokens, &c.CacheReadTokens, &c.Characters, &c.BytesTransferred,
 			&c.Requests, &cost); err != nil {
 			return nil, err
@@ -135,11 +138,11 @@ var rawTopOrder = map[analytics.SortBy]string{
 // breaks a tie), at any time.
 const rawTopSQL = `WITH t AS MATERIALIZED (
 	SELECT user_id, %[1]s AS stories, %[2]s AS api_calls, %[3]s AS audio_ms, %[4]s AS total_cost
-	FROM events WHERE ts >= ? AND ts < ? AND user_id <> ''
+	FROM events WHERE ts >= ? AND ts < ? AND user_id <> '' AND voided_by IS NULL AND type <> 'event_voided'
 	GROUP BY user_id ORDER BY %[5]s, user_id LIMIT ?
 ), s AS (
 	SELECT user_id, email, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
-	FROM events WHERE type = 'user_signup' AND user_id IN (SELECT user_id FROM t)
+	FROM events WHERE type = 'user_signup' AND voided_by IS NULL AND user_id IN (SELECT user_id FROM t)
 )
 SELECT t.user_id, COALESCE(s.email, ''), t.stories, t.api_calls, t.audio_ms, t.total_cost
 FROM t LEFT JOIN s ON s.user_id = t.user_id AND s.rn = 1

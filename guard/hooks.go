@@ -37,6 +37,8 @@ var RequiredPermission = map[string]analytics.Permission{
 	analytics.ToolRemovePrice:      analytics.PermManagePrices,
 	analytics.ToolReprice:          analytics.PermManagePrices,
 	analytics.ToolVoidEvent:        analytics.PermManagePrices,
+	analytics.ToolAuditLog:         analytics.PermViewAudit,
+	analytics.ToolAsk:              analytics.PermViewAnalytics,
 }
 
 // Actions is the seed's audit action per tool.
@@ -52,6 +54,8 @@ var Actions = map[string]string{
 	analytics.ToolRemovePrice:      "price_removed",
 	analytics.ToolReprice:          "prices_repriced",
 	analytics.ToolVoidEvent:        "event_voided",
+	analytics.ToolAuditLog:         "audit_log_viewed",
+	analytics.ToolAsk:              "analytics_asked",
 }
 
 // Action is the audit action of a tool (analytics_<tool> when unknown).
@@ -161,6 +165,8 @@ func (h *hooks) validate(_ context.Context, in *HookInput) (*Decision, error) {
 		if _, err = v.Range(); err == nil {
 			err = v.Validate()
 		}
+	case *analytics.AuditLogInput:
+		_, err = v.Filter()
 	}
 	if err != nil {
 		return Deny(analytics.KindInvalid, analytics.ErrorMessage(err)), nil
@@ -197,6 +203,11 @@ func details(in *HookInput) map[string]any {
 	}
 	if in.Principal != nil && in.Principal.Via != "" {
 		d["auth"] = in.Principal.Via
+	}
+	if dt, ok := in.ToolInput.(AuditDetailer); ok {
+		for k, v := range dt.AuditDetails() {
+			d[k] = v
+		}
 	}
 	return d
 }

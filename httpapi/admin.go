@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,13 +23,7 @@ const SessionCookie = "codestory_session"
 // CSRFHeader carries the session's CSRF token on state-changing requests.
 const CSRFHeader = "X-CSRF-Token"
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientIP(r *http.Request) string { return ClientIP(r) }
 
 func (s *Server) principal(r *http.Request) (*analytics.Principal, *analytics.Session, error) {
 	return PrincipalOf(s.Auth, r)
@@ -246,24 +239,34 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "email and password are required"))
 		return
 	}
-	keys := []string{"account:" + email, "ip:" + clientIP(r)}
-	if wait := s.Throttle.Wait(keys...); wait > 0 {
-		secs := int(wait.Seconds() + 0.999)
+	var device string
+	if c, err := r.Cookie(DeviceCookie); err == nil {
+		device = c.Value
+	}
+	res, err := s.Login.Login(r.Context(), auth.LoginAttempt{Email: email, Password: body.Password, Address: clientIP(r), Device: device})
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		secs := int(te.Wait.Seconds() + 0.999)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, "throttled", nil)
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": fmt.Sprintf("Too many failed logins; try again in %d seconds", secs)})
+		reason := "throttled"
+		if te.Flood {
+			reason = "throttled: account flood"
+		}
+		s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, reason, map[string]any{"device_cookie": device != ""})
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": te.Error()})
 		return
 	}
-	adm, err := s.Auth.Password(r.Context(), email, body.Password)
 	if err != nil {
 		if analytics.ErrorKind(err) == analytics.KindUnauthenticated {
-			s.Throttle.Fail(keys...)
 			s.auditEvent(r, nil, email, "login_failed", analytics.OutcomeDenied, err.Error(), nil)
 		}
 		s.writeError(w, r, err)
 		return
 	}
-	s.Throttle.Succeed(keys[0])
+	adm := res.Admin
+	if res.Device != "" {
+		setDeviceCookie(w, r, res.Device)
+	}
 	cookie, se, err := s.Auth.NewSession(r.Context(), adm)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -295,59 +298,35 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 // MaxAuditPage is the largest page of /admin/audit.
-const MaxAuditPage = 500
+const MaxAuditPage = analytics.MaxAuditPage
 
+// handleAudit is get_audit_log: guarded like every tool (VIEW_AUDIT, the
+// shared rate limit, validation, audit), paged by the before/next_before
+// cursor, each page bounded in entries and bytes.
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	p, _, err := s.principal(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !p.Can(analytics.PermViewAudit) {
-		s.auditEvent(r, p.AdminID(), p.Email(), "audit_log_viewed", analytics.OutcomeDenied, "missing VIEW_AUDIT", nil)
-		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "Permission denied: the audit log requires VIEW_AUDIT (owners only)"))
-		return
-	}
 	q := r.URL.Query()
-	f := analytics.AuditFilter{AdminEmail: q.Get("admin"), Action: q.Get("action"), Limit: 50}
+	in := analytics.AuditLogInput{Admin: q.Get("admin"), Action: q.Get("action"), Since: q.Get("since"), Until: q.Get("until")}
+	// Bad numbers are left for the guard's validation, which runs after
+	// authentication and authorization (-1 is out of range for both).
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxAuditPage {
-			s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "limit must be between 1 and %d", MaxAuditPage))
-			return
+		in.Limit = -1
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 {
+			in.Limit = n
 		}
-		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "before must be an entry id"))
-			return
-		}
-		f.BeforeID = n
-	}
-	for _, tp := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		if v := q.Get(tp.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				s.writeError(w, r, analytics.Errorf(analytics.KindInvalid, "%s must be an RFC 3339 time, e.g. 2026-01-02T00:00:00Z", tp.name))
-				return
-			}
-			*tp.dst = t
+		in.Before = -1
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 1 {
+			in.Before = n
 		}
 	}
-	entries, err := s.AuditStore.ListAudit(r.Context(), f)
+	tool := &analytics.AuditLog{Store: s.AuditStore}
+	res, err := runTool(s, r, s.call(r, analytics.ToolAuditLog, &in), func(ctx context.Context) (*analytics.AuditLogPage, error) {
+		return tool.GetAuditLog(ctx, in)
+	})
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeToolError(w, r, err)
 		return
 	}
-	var next *int64
-	if len(entries) == f.Limit {
-		id := entries[len(entries)-1].ID
-		next = &id
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "next_before": next})
+	writeJSON(w, http.StatusOK, res)
 }

@@ -24,9 +24,9 @@ func (s *Server) budgetRoutes() []Route {
 	}
 }
 
-// pathID reads {id}; a malformed one becomes 0, which the tool refuses
+// budgetID reads {id}; a malformed one becomes 0, which the tool refuses
 // (after the guard has authenticated the caller).
-func pathID(r *http.Request) int64 {
+func budgetID(r *http.Request) int64 {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return 0
@@ -64,7 +64,7 @@ func (s *Server) handleListBudgets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetBudget(w http.ResponseWriter, r *http.Request) {
-	in := analytics.BudgetIDInput{ID: pathID(r)}
+	in := analytics.BudgetIDInput{ID: budgetID(r)}
 	res, err := runTool(s, r, s.call(r, analytics.ToolGetBudget, &in), func(ctx context.Context) (*analytics.Budget, error) {
 		return s.Tools.GetBudget(ctx, in)
 	})
@@ -82,7 +82,7 @@ func (s *Server) handleUpdateBudget(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	in.BodyError, in.ID = msg, pathID(r)
+	in.BodyError, in.ID = msg, budgetID(r)
 	res, err := runTool(s, r, s.call(r, analytics.ToolUpdateBudget, &in), func(ctx context.Context) (*analytics.Budget, error) {
 		return s.Tools.UpdateBudget(ctx, in)
 	})
@@ -94,7 +94,7 @@ func (s *Server) handleUpdateBudget(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteBudget(w http.ResponseWriter, r *http.Request) {
-	in := analytics.BudgetIDInput{ID: pathID(r)}
+	in := analytics.BudgetIDInput{ID: budgetID(r)}
 	if _, err := runTool(s, r, s.call(r, analytics.ToolDeleteBudget, &in), func(ctx context.Context) (*analytics.BudgetDeleted, error) {
 		return s.Tools.DeleteBudget(ctx, in)
 	}); err != nil {
@@ -105,7 +105,7 @@ func (s *Server) handleDeleteBudget(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleBudgetStatus(w http.ResponseWriter, r *http.Request) {
-	in := analytics.BudgetIDInput{ID: pathID(r)}
+	in := analytics.BudgetIDInput{ID: budgetID(r)}
 	res, err := runTool(s, r, s.call(r, analytics.ToolGetBudgetStatus, &in), func(ctx context.Context) (*analytics.BudgetStatus, error) {
 		return s.Tools.GetBudgetStatus(ctx, in)
 	})

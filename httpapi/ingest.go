@@ -74,14 +74,22 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, analytics.Errorf(analytics.KindTooLarge, "body is larger than %d bytes", s.MaxBodyBytes))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+	body, err := s.decodedBody(w, r)
+	if err != nil {
+		if errors.Is(err, errEncoding) {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": err.Error()})
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
 	raws, err := analytics.RawEvents(body, ndjson)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			err = analytics.Errorf(analytics.KindTooLarge, "body is larger than %d bytes", s.MaxBodyBytes)
 		} else if analytics.ErrorKind(err) == analytics.KindInternal {
-			err = analytics.Errorf(analytics.KindInvalid, "reading body: %v", err)
+			err = analytics.Errorf(analytics.KindInvalid, "reading body: %s", analytics.CutUTF8(err.Error(), 200))
 		}
 		s.writeError(w, r, err)
 		return
@@ -108,17 +116,21 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	// Anyone may ask: the answer names a failing dependency, never its
+	// error text (addresses, user names); that goes to the log.
 	checks := map[string]string{"database": "ok"}
 	status := http.StatusOK
 	if err := s.Store.Ping(r.Context()); err != nil {
-		checks["database"] = err.Error()
+		checks["database"] = "unavailable"
 		status = http.StatusServiceUnavailable
+		s.log.Error("readyz: database unavailable", "err", err)
 	}
 	for name, check := range s.Ready {
 		checks[name] = "ok"
 		if err := check(r.Context()); err != nil {
-			checks[name] = err.Error()
+			checks[name] = "unavailable"
 			status = http.StatusServiceUnavailable
+			s.log.Error("readyz: dependency unavailable", "dependency", name, "err", err)
 		}
 	}
 	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})

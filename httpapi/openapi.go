@@ -9,14 +9,14 @@ import (
 // Routes; a test fails when a route has no entry here.
 var openAPIOps = map[string]map[string]any{
 	"POST /v1/events": op("Ingest events", "ingest",
-		"Body: {\"events\": [...]} (up to 10,000) or NDJSON with Content-Type application/x-ndjson. Each event is validated alone; a bad one is rejected with its reason and its neighbours are stored. 200 means every accepted event is durably committed.",
+		"Body: {\"events\": [...]} (up to 10,000) or NDJSON with Content-Type application/x-ndjson, optionally with Content-Encoding: gzip (the decompressed size is bounded by the same limit: 413; other encodings: 415). Each event is validated alone; a bad one is rejected with its reason and its neighbours are stored. 200 means every accepted event is durably committed.",
 		withBody("IngestRequest"), resp("200", "IngestResult"), errs("400", "401", "413", "415")),
 	"GET /healthz":      op("Liveness", "ops", "Always 200 while the process serves.", resp("200", "")),
 	"GET /readyz":       op("Readiness", "ops", "200 when the database (and Redis, when configured) answer; 503 otherwise.", resp("200", ""), errs("503")),
 	"GET /openapi.json": op("This document", "ops", "", resp("200", "")),
 	"GET /metrics":      op("Prometheus metrics", "ops", "", resp("200", "")),
 	"POST /login": op("Log in to the dashboard", "session",
-		"JSON {email, password}. Sets an HttpOnly, SameSite=Strict session cookie; failed logins are slowed down per account and per address (429 with Retry-After).",
+		"JSON {email, password}. Sets an HttpOnly, SameSite=Strict session cookie and a device cookie (codestory_device, Path=/login). Attempts are counted per account and address, per address and per account (429 with Retry-After); a browser holding a device cookie from an earlier login is counted on its own, so others' failures never lock it out.",
 		withBody("Login"), resp("200", "Session"), errs("400", "401", "415", "429")),
 	"POST /logout":     op("Log out", "session", "Needs the X-CSRF-Token header with a cookie session.", resp("200", ""), errs("401", "403")),
 	"GET /api/session": op("Who am I", "session", "The caller's email, role, permissions and (for a cookie session) CSRF token.", resp("200", "Session"), errs("401")),
@@ -34,11 +34,11 @@ var openAPIOps = map[string]map[string]any{
 	"POST /admin/analytics/ask": op("Ask a question in plain language", "analytics",
 		"JSON {question}. Runs a Claude tool-use loop over the guarded tools as the caller; streams server-sent events (progress, tool, answer, error). 503 when ANTHROPIC_API_KEY is not set.",
 		withBody("Ask"), resp("200", ""), toolErrs("503")),
-	"GET /admin/audit": op("Audit log", "audit", "Newest first; owners only (VIEW_AUDIT).",
+	"GET /admin/audit": op("get_audit_log", "audit", "The audit log, newest first; owners only (VIEW_AUDIT). A guarded tool like the analytics endpoints: it counts against the 30/min limit and is audited. Every stored field is bounded (256 bytes; original lengths in details.truncated); a page holds at most `limit` entries and 256 KiB, and next_before is the cursor of the next page.",
 		params(param("admin", "string", "admin email"), param("action", "string", "e.g. analytics_data_exported"),
 			param("since", "string", "RFC 3339, inclusive"), param("until", "string", "RFC 3339, exclusive"),
 			param("limit", "integer", "1 to 500, default 50"), param("before", "integer", "entry id, for the next page")),
-		resp("200", "AuditPage"), errs("400", "401", "403")),
+		resp("200", "AuditPage"), toolErrs()),
 	"POST /mcp":            op("MCP (Streamable HTTP)", "mcp", "The MCP server \"analytics\" for AI agents; bearer admin token or ingest key.", resp("200", ""), errs("401")),
 	"GET /mcp":             op("MCP (Streamable HTTP) event stream", "mcp", "", resp("200", ""), errs("401")),
 	"DELETE /mcp":          op("MCP: end session", "mcp", "Runs the guard's Stop hook for the session.", resp("200", ""), errs("401")),
@@ -158,7 +158,7 @@ var openAPISchemas = map[string]any{
 	"Export": obj(map[string]any{"format": tStr, "data": arr(map[string]any{"type": "object"})}),
 	"AuditPage": obj(map[string]any{"entries": arr(obj(map[string]any{"id": tInt, "time": tStr, "admin_id": tInt, "admin_email": tStr,
 		"door": tStr, "action": tStr, "outcome": tStr, "reason": tStr, "details": map[string]any{"type": "object"},
-		"prev_hash": tStr, "hash": tStr})), "next_before": tInt}),
+		"prev_hash": tStr, "hash": tStr, "mac": tStr})), "next_before": map[string]any{"type": []string{"integer", "null"}}}),
 }
 
 // OpenAPI builds the document for the registered routes.

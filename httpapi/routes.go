@@ -18,6 +18,7 @@ func (s *Server) Routes() []Route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	rs := []Route{
 		{"POST", "/v1/events", h(s.handleIngest)},
+		{"POST", "/v1/traces", h(s.handleTraces)},
 		{"GET", "/healthz", h(s.handleHealthz)},
 		{"GET", "/readyz", h(s.handleReadyz)},
 		{"GET", "/openapi.json", h(s.handleOpenAPI)},
@@ -43,7 +44,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/static/", h(s.handleStatic)},
 		{"GET", "/{$}", h(s.handleRoot)},
 	}
-	return append(append(rs, s.budgetRoutes()...), s.Extra...)
+	rs = append(rs, s.accessRoutes()...)
+	rs = append(rs, s.budgetRoutes()...)
+	return append(rs, s.Extra...)
 }
 
 func (s *Server) routes() {

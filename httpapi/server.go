@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/access"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
@@ -40,6 +42,13 @@ type Deps struct {
 	Extra []Route
 	// MaxBodyBytes caps a request body to /v1/events (default 32 MiB).
 	MaxBodyBytes int64
+	// Access runs the owners' credential-lifecycle tools.
+	Access *access.Service
+	// Login checks passwords behind the device-cookie throttle; nil: one
+	// counting in process, with device cookies in Admins.
+	Login *auth.LoginGate
+	// TrustedProxies may set X-Forwarded-For (--trusted-proxies).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of codestory-analytics.
@@ -69,9 +78,21 @@ func NewServer(d Deps) *Server {
 	if d.MaxBodyBytes == 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if d.Login == nil {
+		d.Login = &auth.LoginGate{Auth: d.Auth, Counter: &auth.MemoryCounter{}, Now: d.Now}
+		d.Login.Devices, _ = d.Admins.(auth.DeviceStore)
+	}
 	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves every route. Every response is marked no-store (API
+// answers carry private figures; the dashboard's hashed assets override
+// it with their own long caching) and nosniff.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(&noStoreWriter{ResponseWriter: w}, s.withClientIP(r))
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -35,6 +36,12 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	if s.Assets == nil {
+		http.NotFound(w, r)
+		return
+	}
+	// Files only: a directory is not listed.
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
+	if st, err := fs.Stat(s.Assets, name); err != nil || st.IsDir() || strings.HasSuffix(r.URL.Path, "/") {
 		http.NotFound(w, r)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,13 +114,7 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientIP(r *http.Request) string { return httpapi.ClientIP(r) }
 
 // writeError answers like the REST door: {"error": reason}, with the status
 // of the error's kind and WWW-Authenticate on 401.

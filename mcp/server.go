@@ -46,6 +46,9 @@ type Config struct {
 	// SessionTimeout closes idle HTTP sessions; 0 means DefaultSessionTimeout,
 	// a negative value never closes them.
 	SessionTimeout time.Duration
+	// Audit is read by get_audit_log, offered to owners (VIEW_AUDIT) only;
+	// nil offers it to nobody.
+	Audit analytics.AuditStore
 }
 
 // Server holds the two MCP servers (one per credential kind) and the live
@@ -53,6 +56,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	admin  *mcp.Server
+	owner  *mcp.Server // the admin tools and get_audit_log (audittool.go)
 	ingest *mcp.Server
 
 	mu       sync.Mutex
@@ -83,6 +87,11 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, sessions: map[*mcp.ServerSession]*session{}}
 	s.admin = s.newServer(adminInstructions)
 	s.addAdminTools(s.admin)
+	if cfg.Audit != nil {
+		s.owner = s.newServer(adminInstructions + ownerInstructions)
+		s.addAdminTools(s.owner)
+		s.addOwnerTools(s.owner)
+	}
 	s.ingest = s.newServer(ingestInstructions)
 	s.addIngestTools(s.ingest)
 	return s
@@ -117,6 +126,8 @@ func (s *Server) For(p *analytics.Principal) *mcp.Server {
 	switch {
 	case p.IsIngest():
 		return s.ingest
+	case p != nil && p.Admin != nil && s.owner != nil && p.Can(analytics.PermViewAudit):
+		return s.owner
 	case p != nil && p.Admin != nil:
 		return s.admin
 	}

@@ -508,7 +508,7 @@ func TestLogAPICall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := jsonOf(t, cost.Breakdown.Anthropic.CostCents); got != 2.1 {
+	if got := jsonOf(t, cost.Breakdown.Anthropic.Cost); got != 2.1 {
 		t.Errorf("stored anthropic cost %v cents, want 2.1", got)
 	}
 	entries, _ := f.store.ListAudit(ctx, analytics.AuditFilter{Action: "api_call_logged", Limit: 100})

@@ -135,7 +135,7 @@ type LogAPICallResult struct {
 	ID        string          `json:"id" jsonschema:"the event id"`
 	Accepted  bool            `json:"accepted" jsonschema:"true when the event was stored now"`
 	Duplicate bool            `json:"duplicate" jsonschema:"true when an event with this id was already stored: nothing changed"`
-	CostCents analytics.Cents `json:"cost_cents" jsonschema:"the call's cost in US cents, as priced"`
+	Cost      analytics.Cents `json:"cost_cents" jsonschema:"the call's cost in US cents, as priced"`
 	Priced    bool            `json:"priced" jsonschema:"false when the model is not in the price catalog (stored at zero cost, counted as unpriced)"`
 }
 
@@ -159,7 +159,7 @@ func (s *Server) logAPICall(ctx context.Context, in *LogAPICallInput) (*LogAPICa
 		return nil, fmt.Errorf("store api_call: %w", err)
 	}
 	return &LogAPICallResult{ID: e.ID, Accepted: counts.Accepted == 1, Duplicate: counts.Duplicates == 1,
-		CostCents: analytics.Cents(e.Cost), Priced: e.Priced}, nil
+		Cost: analytics.Cents(e.Cost), Priced: e.Priced}, nil
 }
 
 // event renders the input as a raw api_call event.

@@ -21,6 +21,9 @@ type Metrics struct {
 	GuardDecisions   *prometheus.CounterVec   // tool, door, outcome
 	LimiterFallbacks prometheus.Counter
 	IngestRequests   *prometheus.CounterVec // status
+	OTLPSpans        *prometheus.CounterVec // result: mapped, ignored, rejected
+	OTLPConventions  *prometheus.CounterVec // convention: inclusive, exclusive, exclusive_inferred
+	OTLPRequests     *prometheus.CounterVec // status
 }
 
 // New registers every metric on a fresh registry.
@@ -43,6 +46,13 @@ func New() *Metrics {
 			Help: "POST /v1/events requests by HTTP status."}, []string{"status"}),
 	}
 	r.MustRegister(m.IngestEvents, m.IngestRejected, m.IngestBatch, m.GuardDecisions, m.LimiterFallbacks, m.IngestRequests)
+	m.OTLPSpans = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_otlp_spans_total",
+		Help: "Spans received by POST /v1/traces: mapped to api_call, ignored (no GenAI usage) or rejected."}, []string{"result"})
+	m.OTLPConventions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_otlp_input_convention_total",
+		Help: "Mapped spans by how gen_ai.usage.input_tokens was read (see docs/instrumenting.md)."}, []string{"convention"})
+	m.OTLPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_otlp_requests_total",
+		Help: "POST /v1/traces requests by HTTP status."}, []string{"status"})
+	r.MustRegister(m.OTLPSpans, m.OTLPConventions, m.OTLPRequests)
 	return m
 }
 

@@ -37,13 +37,14 @@ func (s *Store) CreateAdmin(ctx context.Context, email string, role analytics.Ro
 	return a, err
 }
 
-const adminCols = `a.id, a.email, a.role, a.password_hash, a.created_at`
+const adminCols = `a.id, a.email, a.role, a.password_hash, a.created_at, a.disabled_at, a.last_login_at`
 
 func scanAdmin(row pgx.Row, extra ...any) (analytics.Admin, error) {
 	var a analytics.Admin
 	var role string
-	err := row.Scan(append([]any{&a.ID, &a.Email, &role, &a.PasswordHash, &a.CreatedAt}, extra...)...)
+	err := row.Scan(append([]any{&a.ID, &a.Email, &role, &a.PasswordHash, &a.CreatedAt, &a.DisabledAt, &a.LastLoginAt}, extra...)...)
 	a.Role, a.CreatedAt = analytics.Role(role), a.CreatedAt.UTC()
+	a.DisabledAt, a.LastLoginAt = utcPtr(a.DisabledAt), utcPtr(a.LastLoginAt)
 	return a, err
 }
 
@@ -85,40 +86,40 @@ func (s *Store) ListAdmins(ctx context.Context) ([]analytics.Admin, error) {
 
 // CreateToken stores a new API token's hash.
 func (s *Store) CreateToken(ctx context.Context, adminID int64, name string, hash []byte) (analytics.APIToken, error) {
-	a, err := s.AdminByID(ctx, adminID)
-	if err != nil {
-		return analytics.APIToken{}, err
-	}
-	t := analytics.APIToken{AdminID: adminID, AdminEmail: a.Email, Name: name, CreatedAt: usec(s.now())}
-	err = s.pool.QueryRow(ctx, `INSERT INTO api_tokens (admin_id, name, hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		adminID, name, hash, t.CreatedAt).Scan(&t.ID)
-	return t, err
+	return s.CreateTokenExpiring(ctx, adminID, name, hash, time.Time{})
 }
 
-const tokenCols = `t.id, t.admin_id, a.email, t.name, t.created_at, t.revoked_at`
+const tokenCols = `t.id, t.admin_id, a.email, t.name, t.created_at, t.revoked_at, t.expires_at, t.last_used_at`
 
 func scanToken(row pgx.Row) (analytics.APIToken, error) {
 	var t analytics.APIToken
-	err := row.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &t.CreatedAt, &t.RevokedAt)
+	err := row.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &t.CreatedAt, &t.RevokedAt, &t.ExpiresAt, &t.LastUsedAt)
 	t.CreatedAt = t.CreatedAt.UTC()
-	if t.RevokedAt != nil {
-		r := t.RevokedAt.UTC()
-		t.RevokedAt = &r
-	}
+	t.RevokedAt, t.ExpiresAt, t.LastUsedAt = utcPtr(t.RevokedAt), utcPtr(t.ExpiresAt), utcPtr(t.LastUsedAt)
 	return t, err
 }
 
-// AdminByTokenHash resolves an unrevoked token to its admin.
+// AdminByTokenHash resolves a live token (unrevoked, unexpired, of an
+// enabled admin) to its admin, and records its use.
 func (s *Store) AdminByTokenHash(ctx context.Context, hash []byte) (analytics.Admin, analytics.APIToken, error) {
 	var t analytics.APIToken
-	a, err := scanAdmin(s.pool.QueryRow(ctx, `SELECT `+adminCols+`, t.id, t.name, t.created_at
-		FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.hash = $1 AND t.revoked_at IS NULL`, hash),
-		&t.ID, &t.Name, &t.CreatedAt)
+	now := usec(s.now())
+	a, err := scanAdmin(s.pool.QueryRow(ctx, `SELECT `+adminCols+`, t.id, t.name, t.created_at, t.expires_at, t.last_used_at
+		FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.hash = $1 AND t.revoked_at IS NULL
+		AND a.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`, hash, now),
+		&t.ID, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return a, t, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked token")
+		return a, t, s.whyRefused(ctx, "token", hash)
+	}
+	if err != nil {
+		return a, t, err
 	}
 	t.AdminID, t.AdminEmail, t.CreatedAt = a.ID, a.Email, t.CreatedAt.UTC()
-	return a, t, err
+	t.ExpiresAt, t.LastUsedAt = utcPtr(t.ExpiresAt), utcPtr(t.LastUsedAt)
+	if err := s.touch(ctx, "api_tokens", t.ID, t.LastUsedAt, now); err != nil {
+		return a, t, err
+	}
+	return a, t, nil
 }
 
 // ListTokens lists tokens (of one admin when adminID != 0).
@@ -167,7 +168,7 @@ func (s *Store) CreateSession(ctx context.Context, hash []byte, se analytics.Ses
 func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (analytics.Admin, analytics.Session, error) {
 	var se analytics.Session
 	a, err := scanAdmin(s.pool.QueryRow(ctx, `SELECT `+adminCols+`, s.csrf_token, s.created_at, s.expires_at
-		FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = $1 AND s.expires_at > $2`, hash, now),
+		FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL`, hash, now),
 		&se.CSRFToken, &se.CreatedAt, &se.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, se, analytics.Errorf(analytics.KindUnauthenticated, "session expired or unknown; log in again")
@@ -186,27 +187,29 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 // advisory lock makes read-last-hash-then-insert atomic across replicas, so
 // the chain stays one line; ids are consecutive because they are assigned
 // under the same lock.
-func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash func(prev string, e *analytics.AuditEntry) string) (analytics.AuditEntry, error) {
+func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, link func(prev, e *analytics.AuditEntry)) (analytics.AuditEntry, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockNamespace, lockAudit); err != nil {
 			return err
 		}
-		var lastID int64
-		var prev string
-		err := tx.QueryRow(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+		var prev analytics.AuditEntry
+		err := tx.QueryRow(ctx, `SELECT id, hash, mac FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev.ID, &prev.Hash, &prev.MAC)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		e.ID = lastID + 1
+		e.ID = prev.ID + 1
 		e.Time = usec(e.Time)
 		if len(e.Details) == 0 {
 			e.Details = []byte("{}")
 		}
-		e.PrevHash = prev
-		e.Hash = hash(prev, &e)
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, e.ID, e.Time, e.AdminID, e.AdminEmail, string(e.Door), e.Action,
-			e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash)
+		if prev.ID == 0 {
+			link(nil, &e)
+		} else {
+			link(&prev, &e)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, e.ID, e.Time, e.AdminID, e.AdminEmail, string(e.Door), e.Action,
+			e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash, e.MAC)
 		return err
 	})
 	if err != nil {
@@ -215,12 +218,12 @@ func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash fu
 	return e, nil
 }
 
-const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash`
+const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac`
 
 func scanAudit(row pgx.Row) (analytics.AuditEntry, error) {
 	var e analytics.AuditEntry
 	var door, details string
-	err := row.Scan(&e.ID, &e.Time, &e.AdminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash)
+	err := row.Scan(&e.ID, &e.Time, &e.AdminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.MAC)
 	e.Time, e.Door, e.Details = e.Time.UTC(), analytics.Door(door), []byte(details)
 	return e, err
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/jackc/pgx/v5"
@@ -10,21 +11,20 @@ import (
 
 // CreateIngestKey stores a new ingest key's hash.
 func (s *Store) CreateIngestKey(ctx context.Context, name string, hash []byte) (analytics.IngestKey, error) {
-	now := s.now().UTC().Truncate(1000) // microseconds, what timestamptz keeps
-	k := analytics.IngestKey{Name: name, CreatedAt: now}
-	err := s.pool.QueryRow(ctx, `INSERT INTO ingest_keys (name, hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
-		name, hash, now).Scan(&k.ID)
-	return k, err
+	return s.CreateIngestKeyExpiring(ctx, name, hash, time.Time{})
 }
 
-// IngestKeyByHash finds an unrevoked ingest key.
+// IngestKeyByHash finds a live (unrevoked, unexpired) ingest key and
+// records its use.
 func (s *Store) IngestKeyByHash(ctx context.Context, hash []byte) (analytics.IngestKey, error) {
-	var k analytics.IngestKey
-	err := s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM ingest_keys WHERE hash = $1 AND revoked_at IS NULL`, hash).
-		Scan(&k.ID, &k.Name, &k.CreatedAt)
+	now := usec(s.now())
+	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyCols+` FROM ingest_keys
+		WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, now))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return k, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked ingest key")
+		return k, s.whyRefused(ctx, "ingest key", hash)
 	}
-	k.CreatedAt = k.CreatedAt.UTC()
-	return k, err
+	if err != nil {
+		return k, err
+	}
+	return k, s.touch(ctx, "ingest_keys", k.ID, k.LastUsedAt, now)
 }

@@ -479,8 +479,10 @@ func TestLoadFile(t *testing.T) {
 }
 
 // The defaults follow the documented multipliers: 5m write 1.25×input, 1h
-// write 2×input, read 0.1×input (claude-3-haiku's 5m write and read are
-// Anthropic's published 0.30 and 0.03).
+// write 2×input, read 0.1×input, except where Anthropic publishes another
+// cache-read multiplier (listed in readMult: claude-3-haiku's 5m write and
+// read are its published 0.30 and 0.03). Long-context tiers start above
+// 200,000 input tokens, except Claude Haiku 5.5's above 100,000.
 func TestDefaultCatalogConsistent(t *testing.T) {
 	rat := func(s string) *big.Rat {
 		r, ok := new(big.Rat).SetString(s)
@@ -489,37 +491,66 @@ func TestDefaultCatalogConsistent(t *testing.T) {
 		}
 		return r
 	}
-	check := func(model string, r map[string]string) {
+	// Published cache-read multipliers other than 0.1× (pricing page,
+	// "Prompt caching"; release notes of 2026-09-01 and 2026-10-07).
+	readMult := map[string]*big.Rat{
+		"claude-fable-5-1":             big.NewRat(1, 40), // $0.25 on $10
+		"claude-mythos-5-1":            big.NewRat(1, 40),
+		"claude-fable-5-2":             big.NewRat(1, 40), // $0.20 on $8
+		"claude-mythos-5-2":            big.NewRat(1, 40),
+		"claude-opus-5-5":              big.NewRat(1, 20), // $0.20 on $4
+		"claude-sonnet-5-5 2026-10-07": big.NewRat(1, 20), // $0.10 on $2, from 2026-10-07
+	}
+	check := func(model, key string, r map[string]string) {
 		in := rat(r["input"])
+		read := big.NewRat(1, 10)
+		if m, ok := readMult[key]; ok {
+			read = m
+		}
 		want := map[string]*big.Rat{
 			"cache_write_5m": new(big.Rat).Mul(in, big.NewRat(5, 4)),
 			"cache_write_1h": new(big.Rat).Mul(in, big.NewRat(2, 1)),
-			"cache_read":     new(big.Rat).Mul(in, big.NewRat(1, 10)),
+			"cache_read":     new(big.Rat).Mul(in, read),
 		}
 		if model == "claude-3-haiku" {
 			want["cache_write_5m"], want["cache_read"] = rat("0.30"), rat("0.03")
 		}
 		for name, w := range want {
 			if rat(r[name]).Cmp(w) != 0 {
-				t.Errorf("%s %s = %s, want %s", model, name, r[name], w.FloatString(2))
+				t.Errorf("%s %s = %s, want %s", model, name, r[name], w.FloatString(3))
 			}
 		}
 	}
 	counts := map[analytics.Service]int{}
+	used := map[string]bool{}
 	for _, e := range Default().Entries() {
 		counts[e.Service]++
 		if e.Service != analytics.ServiceAnthropic {
 			continue
 		}
-		check(e.Model, e.Rates)
+		key := e.Model
+		if _, ok := readMult[e.Model+" "+e.EffectiveFrom.String()]; ok {
+			key = e.Model + " " + e.EffectiveFrom.String()
+		}
+		used[key] = true
+		check(e.Model, key, e.Rates)
 		if e.LongContextRates != nil {
-			if e.LongContextThreshold != 200000 {
-				t.Errorf("%s threshold %d", e.Model, e.LongContextThreshold)
+			threshold := int64(200000)
+			if e.Model == "claude-haiku-5-5" {
+				threshold = 100000
 			}
-			check(e.Model+" long", e.LongContextRates)
+			if e.LongContextThreshold != threshold {
+				t.Errorf("%s threshold %d, want %d", e.Model, e.LongContextThreshold, threshold)
+			}
+			check(e.Model+" long", key, e.LongContextRates)
 		}
 	}
-	if counts[analytics.ServiceAnthropic] != 14 || counts[analytics.ServiceElevenLabs] != 8 || counts[analytics.ServiceS3] != 1 {
+	for key := range readMult {
+		if !used[key] {
+			t.Errorf("read multiplier for %q names no default entry", key)
+		}
+	}
+	if counts[analytics.ServiceAnthropic] != 28 || counts[analytics.ServiceElevenLabs] != 8 || counts[analytics.ServiceS3] != 1 {
 		t.Errorf("default entries per service = %v", counts)
 	}
 }
@@ -637,4 +668,151 @@ func BenchmarkCostParallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// today is the date the built-in catalog was last checked against the
+// published list prices (2026-11-29).
+var today = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// call is one Messages call at time at: 1,000 input tokens, 100 output
+// tokens, 2,000 cache-write tokens of which 500 are 1-hour writes (so 1,500
+// are 5-minute writes) and 10,000 cache reads. The prompt (13,000 tokens) is
+// below every long-context threshold. At rates $I/$O/$W5/$W1/$R per million
+// tokens (R micro-dollars per token) it costs
+// 1,000·I + 100·O + 1,500·W5 + 500·W1 + 10,000·R micro-dollars.
+func call(model string, at time.Time) analytics.Event {
+	e := anth(model, 1000, 100)
+	e.Timestamp = at
+	e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens = 2000, 500, 10000
+	return e
+}
+
+// Every current Claude model id and alias, priced from the catalog as
+// checked on 2026-11-29 against platform.claude.com/docs/en/about-claude/pricing,
+// the models overview and the release notes. Figures computed by hand.
+func TestCurrentCatalog(t *testing.T) {
+	const (
+		opus5     = 26875 // $5/$25/$6.25/$10/$0.50: 5,000 + 2,500 + 9,375 + 5,000 + 5,000
+		fable5    = 53750 // $10/$50/$12.50/$20/$1: 10,000 + 5,000 + 18,750 + 10,000 + 10,000
+		fable51   = 46250 // $10/$50/$12.50/$20/$0.25: 10,000 + 5,000 + 18,750 + 10,000 + 2,500
+		fable52   = 37000 // $8/$40/$10/$16/$0.20: 8,000 + 4,000 + 15,000 + 8,000 + 2,000
+		opus55    = 19500 // $4/$20/$5/$8/$0.20: 4,000 + 2,000 + 7,500 + 4,000 + 2,000
+		sonnet5   = 10750 // $2/$10/$2.50/$4/$0.20: 2,000 + 1,000 + 3,750 + 2,000 + 2,000
+		sonnet55  = 9750  // $2/$10/$2.50/$4/$0.10: 2,000 + 1,000 + 3,750 + 2,000 + 1,000
+		haiku55   = 538   // $0.10/$0.50/$0.125/$0.20/$0.01: 100 + 50 + 187.5 + 100 + 100 = 537.5 → 538
+		sonnet    = 16125 // $3/$15/$3.75/$6/$0.30: 3,000 + 1,500 + 5,625 + 3,000 + 3,000
+		opus15    = 80625 // $15/$75/$18.75/$30/$1.50: 15,000 + 7,500 + 28,125 + 15,000 + 15,000
+		haiku45   = 5375  // $1/$5/$1.25/$2/$0.10: 1,000 + 500 + 1,875 + 1,000 + 1,000
+		haiku35   = 4300  // $0.80/$4/$1/$1.60/$0.08: 800 + 400 + 1,500 + 800 + 800
+		haiku3    = 1375  // $0.25/$1.25/$0.30/$0.50/$0.03: 250 + 125 + 450 + 250 + 300
+		beforeCut = "2026-10-06T23:59:59Z"
+		cut       = "2026-10-07T00:00:00Z"
+	)
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	cases := []costCase{
+		// The 4.6 generation and later: dateless ids, no aliases.
+		{"claude-fable-5-2", call("claude-fable-5-2", today), fable52, true},
+		{"claude-mythos-5-2", call("claude-mythos-5-2", today), fable52, true},
+		{"claude-fable-5-1", call("claude-fable-5-1", today), fable51, true},
+		{"claude-mythos-5-1", call("claude-mythos-5-1", today), fable51, true},
+		{"claude-fable-5", call("claude-fable-5", today), fable5, true},
+		{"claude-mythos-5", call("claude-mythos-5", today), fable5, true},
+		{"claude-opus-5-5", call("claude-opus-5-5", today), opus55, true},
+		{"claude-opus-5", call("claude-opus-5", today), opus5, true},
+		{"claude-opus-4-8", call("claude-opus-4-8", today), opus5, true},
+		{"claude-opus-4-7", call("claude-opus-4-7", today), opus5, true},
+		{"claude-opus-4-6", call("claude-opus-4-6", today), opus5, true},
+		{"claude-sonnet-5-5", call("claude-sonnet-5-5", today), sonnet55, true},
+		{"claude-sonnet-5-5 before the cache-read cut", call("claude-sonnet-5-5", at(beforeCut)), sonnet5, true},
+		{"claude-sonnet-5-5 from the cache-read cut", call("claude-sonnet-5-5", at(cut)), sonnet55, true},
+		{"claude-sonnet-5", call("claude-sonnet-5", today), sonnet5, true},
+		{"claude-sonnet-4-6", call("claude-sonnet-4-6", today), sonnet, true},
+		{"claude-haiku-5-5", call("claude-haiku-5-5", today), haiku55, true},
+		// Before the 4.6 generation: model aliases and dated snapshot ids.
+		{"claude-opus-4-5", call("claude-opus-4-5", today), opus5, true},
+		{"claude-opus-4-5-20251101", call("claude-opus-4-5-20251101", today), opus5, true},
+		{"claude-opus-4-1", call("claude-opus-4-1", today), opus15, true},
+		{"claude-opus-4-1-20250805", call("claude-opus-4-1-20250805", today), opus15, true},
+		{"claude-opus-4-0", call("claude-opus-4-0", today), opus15, true},
+		{"claude-opus-4", call("claude-opus-4", today), opus15, true},
+		{"claude-opus-4-20250514", call("claude-opus-4-20250514", today), opus15, true},
+		{"claude-sonnet-4-5", call("claude-sonnet-4-5", today), sonnet, true},
+		{"claude-sonnet-4-5-20250929", call("claude-sonnet-4-5-20250929", today), sonnet, true},
+		{"claude-sonnet-4-0", call("claude-sonnet-4-0", today), sonnet, true},
+		{"claude-sonnet-4", call("claude-sonnet-4", today), sonnet, true},
+		{"claude-sonnet-4-20250514", call("claude-sonnet-4-20250514", today), sonnet, true},
+		{"claude-haiku-4-5", call("claude-haiku-4-5", today), haiku45, true},
+		{"claude-haiku-4-5-20251001", call("claude-haiku-4-5-20251001", today), haiku45, true},
+		{"claude-3-7-sonnet-20250219", call("claude-3-7-sonnet-20250219", today), sonnet, true},
+		{"claude-3-7-sonnet-latest", call("claude-3-7-sonnet-latest", today), sonnet, true},
+		{"claude-3-5-sonnet-20241022", call("claude-3-5-sonnet-20241022", today), sonnet, true},
+		{"claude-3-5-sonnet-20240620", call("claude-3-5-sonnet-20240620", today), sonnet, true},
+		{"claude-3-5-haiku-20241022", call("claude-3-5-haiku-20241022", today), haiku35, true},
+		{"claude-3-5-haiku-latest", call("claude-3-5-haiku-latest", today), haiku35, true},
+		{"claude-3-opus-20240229", call("claude-3-opus-20240229", today), opus15, true},
+		{"claude-3-opus-latest", call("claude-3-opus-latest", today), opus15, true},
+		{"claude-3-sonnet-20240229", call("claude-3-sonnet-20240229", today), sonnet, true},
+		{"claude-3-haiku-20240307", call("claude-3-haiku-20240307", today), haiku3, true},
+
+		// Claude Haiku 5.5 is priced by prompt length (input + cache writes
+		// + cache reads): up to 100,000 tokens at the base rates, over it
+		// every token of the request, output included, at $0.50/$2.50/
+		// $0.625/$1/$0.05.
+		// Exactly 100,000: base. 100,000×0.10 + 1,000×0.50 = 10,000 + 500
+		{"haiku-5-5 prompt of exactly 100,000", with(anth("claude-haiku-5-5", 100000, 1000), func(e *analytics.Event) { e.Timestamp = today }), 10500, true},
+		// 90,000 + 10,001 reads = 100,001: long.
+		// 90,000×0.50 + 10,001×0.05 + 1,000×2.50 = 45,000 + 500.05 + 2,500 → 48,000
+		{"haiku-5-5 prompt of 100,001", with(anth("claude-haiku-5-5", 90000, 1000), func(e *analytics.Event) {
+			e.Timestamp, e.CacheReadInputTokens = today, 10001
+		}), 48000, true},
+		// 50,000 + 60,000 writes (20,000 of them 1h) = 110,000: long.
+		// 50,000×0.50 + 40,000×0.625 + 20,000×1 + 100×2.50 = 25,000 + 25,000 + 20,000 + 250
+		{"haiku-5-5 long with a 5m/1h split", with(anth("claude-haiku-5-5", 50000, 100), func(e *analytics.Event) {
+			e.Timestamp, e.CacheCreationInputTokens, e.CacheCreation1hTokens = today, 60000, 20000
+		}), 70250, true},
+
+		// Not API model ids: unpriced rather than guessed.
+		{"claude code [1m] suffix", call("claude-opus-5-5[1m]", today), 0, false},
+		{"bedrock id", call("anthropic.claude-opus-5", today), 0, false},
+		{"no such version", call("claude-opus-5-6", today), 0, false},
+		{"no such model", call("claude-haiku-5", today), 0, false},
+		{"mythos preview has no published list price", call("claude-mythos-preview", today), 0, false},
+
+		// ElevenLabs, per 1,000 characters: $0.10 → 100 micro-dollars a
+		// character, $0.05 → 50.
+		{"eleven_multilingual_v2", with(eleven("eleven_multilingual_v2", 1234), func(e *analytics.Event) { e.Timestamp = today }), 123400, true},
+		{"eleven_v3", with(eleven("eleven_v3", 1234), func(e *analytics.Event) { e.Timestamp = today }), 123400, true},
+		{"eleven_flash_v2_5", with(eleven("eleven_flash_v2_5", 1234), func(e *analytics.Event) { e.Timestamp = today }), 61700, true},
+		{"eleven_turbo_v2_5", with(eleven("eleven_turbo_v2_5", 1234), func(e *analytics.Event) { e.Timestamp = today }), 61700, true},
+		// Eleven v4 and v4 Turbo have no list price readable on an official
+		// page in the stored material; secondary sources disagree.
+		{"eleven_v4 unpriced", with(eleven("eleven_v4", 1234), func(e *analytics.Event) { e.Timestamp = today }), 0, false},
+		{"eleven_v4_turbo unpriced", with(eleven("eleven_v4_turbo", 1234), func(e *analytics.Event) { e.Timestamp = today }), 0, false},
+
+		// S3 Standard us-east-1: $0.09 per GB out (90,000 per 2^30 bytes),
+		// $0.005 per 1,000 tier-1 requests (5 each), $0.0004 per 1,000
+		// tier-2 requests (0.4 each).
+		// 2 GiB: 180,000 + 0.4 → 180,000
+		{"s3 GetObject 2 GiB", with(s3("GetObject", "standard", 2<<30, 1), func(e *analytics.Event) { e.Timestamp = today }), 180000, true},
+		// 1,000 × 5
+		{"s3 PutObject ×1,000", with(s3("PutObject", "", 1<<20, 1000), func(e *analytics.Event) { e.Timestamp = today }), 5000, true},
+		// 10 × 5
+		{"s3 ListObjectsV2 ×10", with(s3("ListObjectsV2", "", 0, 10), func(e *analytics.Event) { e.Timestamp = today }), 50, true},
+		// 5,000 × 0.4
+		{"s3 HeadObject ×5,000", with(s3("HeadObject", "", 0, 5000), func(e *analytics.Event) { e.Timestamp = today }), 2000, true},
+	}
+	runCost(t, Default(), cases)
+
+	// Each entry names where its figures come from and when they were checked.
+	for _, e := range Default().Entries() {
+		if !strings.Contains(e.Note, "2026-11-29") {
+			t.Errorf("%s %s from %s: note does not date its check: %q", e.Service, e.Model, e.EffectiveFrom, e.Note)
+		}
+	}
 }

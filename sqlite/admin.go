@@ -33,14 +33,16 @@ func (s *Store) CreateAdmin(ctx context.Context, email string, role analytics.Ro
 	return analytics.Admin{ID: id, Email: email, Role: role, PasswordHash: passwordHash, CreatedAt: now}, nil
 }
 
-const adminCols = `a.id, a.email, a.role, a.password_hash, a.created_at`
+const adminCols = `a.id, a.email, a.role, a.password_hash, a.created_at, a.disabled_at, a.last_login_at`
 
 func scanAdmin(sc scanner, extra ...any) (analytics.Admin, error) {
 	var a analytics.Admin
 	var role string
 	var created int64
-	err := sc.Scan(append([]any{&a.ID, &a.Email, &role, &a.PasswordHash, &created}, extra...)...)
+	var disabled, login sql.NullInt64
+	err := sc.Scan(append([]any{&a.ID, &a.Email, &role, &a.PasswordHash, &created, &disabled, &login}, extra...)...)
 	a.Role, a.CreatedAt = analytics.Role(role), fromMicros(created)
+	a.DisabledAt, a.LastLoginAt = optMicros(disabled), optMicros(login)
 	return a, err
 }
 
@@ -82,47 +84,44 @@ func (s *Store) ListAdmins(ctx context.Context) ([]analytics.Admin, error) {
 
 // CreateToken stores a new API token's hash.
 func (s *Store) CreateToken(ctx context.Context, adminID int64, name string, hash []byte) (analytics.APIToken, error) {
-	a, err := s.AdminByID(ctx, adminID)
-	if err != nil {
-		return analytics.APIToken{}, err
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	res, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, hash, created_at) VALUES (?, ?, ?, ?)`,
-		adminID, name, hash, micros(now))
-	if err != nil {
-		return analytics.APIToken{}, err
-	}
-	id, _ := res.LastInsertId()
-	return analytics.APIToken{ID: id, AdminID: adminID, AdminEmail: a.Email, Name: name, CreatedAt: now}, nil
+	return s.CreateTokenExpiring(ctx, adminID, name, hash, time.Time{})
 }
 
-const tokenCols = `t.id, t.admin_id, a.email, t.name, t.created_at, t.revoked_at`
+const tokenCols = `t.id, t.admin_id, a.email, t.name, t.created_at, t.revoked_at, t.expires_at, t.last_used_at`
 
 func scanToken(sc scanner) (analytics.APIToken, error) {
 	var t analytics.APIToken
 	var created int64
-	var revoked sql.NullInt64
-	err := sc.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &created, &revoked)
+	var revoked, expires, used sql.NullInt64
+	err := sc.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &created, &revoked, &expires, &used)
 	t.CreatedAt = fromMicros(created)
-	if revoked.Valid {
-		r := fromMicros(revoked.Int64)
-		t.RevokedAt = &r
-	}
+	t.RevokedAt, t.ExpiresAt, t.LastUsedAt = optMicros(revoked), optMicros(expires), optMicros(used)
 	return t, err
 }
 
-// AdminByTokenHash resolves an unrevoked token to its admin.
+// AdminByTokenHash resolves a live token (unrevoked, unexpired, of an
+// enabled admin) to its admin, and records its use.
 func (s *Store) AdminByTokenHash(ctx context.Context, hash []byte) (analytics.Admin, analytics.APIToken, error) {
 	var t analytics.APIToken
 	var created int64
-	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+`, t.id, t.name, t.created_at
-		FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.hash = ? AND t.revoked_at IS NULL`, hash),
-		&t.ID, &t.Name, &created)
+	var expires, used sql.NullInt64
+	now := s.now()
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+`, t.id, t.name, t.created_at, t.expires_at, t.last_used_at
+		FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.hash = ? AND t.revoked_at IS NULL
+		AND a.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`, hash, micros(now)),
+		&t.ID, &t.Name, &created, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, t, analytics.Errorf(analytics.KindUnauthenticated, "invalid or revoked token")
+		return a, t, s.whyRefused(ctx, "token", hash)
+	}
+	if err != nil {
+		return a, t, err
 	}
 	t.AdminID, t.AdminEmail, t.CreatedAt = a.ID, a.Email, fromMicros(created)
-	return a, t, err
+	t.ExpiresAt, t.LastUsedAt = optMicros(expires), optMicros(used)
+	if err := s.touch(ctx, "api_tokens", t.ID, t.LastUsedAt, now); err != nil {
+		return a, t, err
+	}
+	return a, t, nil
 }
 
 // ListTokens lists tokens (of one admin when adminID != 0).
@@ -173,7 +172,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (
 	var se analytics.Session
 	var created, expires int64
 	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminCols+`, s.csrf_token, s.created_at, s.expires_at
-		FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = ? AND s.expires_at > ?`, hash, micros(now)),
+		FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, hash, micros(now)),
 		&se.CSRFToken, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, se, analytics.Errorf(analytics.KindUnauthenticated, "session expired or unknown; log in again")
@@ -189,42 +188,44 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 }
 
 // AppendAudit chains and stores an audit entry. SQLite's single writer
-// makes read-last-hash-then-insert atomic inside the transaction.
-func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, hash func(prev string, e *analytics.AuditEntry) string) (analytics.AuditEntry, error) {
+// makes read-last-entry-then-insert atomic inside the transaction.
+func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, link func(prev, e *analytics.AuditEntry)) (analytics.AuditEntry, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return e, err
 	}
 	defer tx.Rollback()
-	var lastID int64
-	var prev string
-	err = tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+	var prev analytics.AuditEntry
+	err = tx.QueryRowContext(ctx, `SELECT id, hash, mac FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev.ID, &prev.Hash, &prev.MAC)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return e, err
 	}
-	e.ID = lastID + 1
+	e.ID = prev.ID + 1
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	if len(e.Details) == 0 {
 		e.Details = []byte("{}")
 	}
-	e.PrevHash = prev
-	e.Hash = hash(prev, &e)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
-		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash); err != nil {
+	if prev.ID == 0 {
+		link(nil, &e)
+	} else {
+		link(&prev, &e)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
+		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash, e.MAC); err != nil {
 		return e, fmt.Errorf("insert audit entry: %w", err)
 	}
 	return e, tx.Commit()
 }
 
-const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash`
+const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac`
 
 func scanAudit(sc scanner) (analytics.AuditEntry, error) {
 	var e analytics.AuditEntry
 	var ts int64
 	var adminID sql.NullInt64
 	var door, details string
-	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash)
+	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.MAC)
 	e.Time, e.Door, e.Details = fromMicros(ts), analytics.Door(door), []byte(details)
 	if adminID.Valid {
 		id := adminID.Int64

@@ -154,8 +154,6 @@ func (r *budgetRig) deliverAll(t *testing.T, want int) []analytics.Alert {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func budgetIn(name, scope, value, period, amount string, hooks ...string) analytics.BudgetInput {
 	in := analytics.BudgetInput{Name: &name, Scope: &scope, ScopeValue: &value, Period: &period, AmountDollars: &amount}
 	for _, u := range hooks {

@@ -486,3 +486,30 @@ func testRepriceDuringIngest(t *testing.T, h Harness) {
 		t.Fatalf("a third reprice changed %d calls (%v)", rep.CallsRepriced, err)
 	}
 }
+
+// testOutOfBoundsRepairedByVoid: an event stored before the bounds existed
+// is named by Verify, and voiding it leaves the figures as if it had never
+// come.
+func testOutOfBoundsRepairedByVoid(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	ok := Ev("ok-pay", analytics.EventPayment, "u1", at(2, 1))
+	ok.AmountCents = 999
+	bad := Ev("bad-pay", analytics.EventPayment, "u1", at(2, 2))
+	bad.AmountCents = 922337203685478 // stored by an older version without bounds
+	ingest(t, s, ok, bad)
+	diffs, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diffs) != 1 || !strings.Contains(diffs[0], `"bad-pay"`) || !strings.Contains(diffs[0], "void") {
+		t.Fatalf("Verify = %q, want it to name bad-pay and how to void it", diffs)
+	}
+	if c, err := s.VoidEvents(ctx, []analytics.Event{voidOf("v-bad", "bad-pay")}); err != nil || c.Accepted != 1 {
+		t.Fatalf("void: %+v %v", c, err)
+	}
+	verifyClean(t, s)
+	rows := daily(t, s, analytics.Range{Start: Day0, End: Day0 + 5})
+	if r := rows[Day0+2]; r.PaymentsCents != 999 {
+		t.Fatalf("payments after the void = %d, want 999", r.PaymentsCents)
+	}
+}

@@ -42,9 +42,13 @@ func Run(t *testing.T, h Harness) {
 	t.Run("VoidMatchesBruteForce", func(t *testing.T) { testVoidBruteForce(t, h) })
 	t.Run("RepriceMatchesBruteForce", func(t *testing.T) { testRepriceBruteForce(t, h) })
 	t.Run("RepriceDuringIngest", func(t *testing.T) { testRepriceDuringIngest(t, h) })
+	t.Run("OutOfBoundsRepairedByVoid", func(t *testing.T) { testOutOfBoundsRepairedByVoid(t, h) })
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h) })
+	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, h) })
+	t.Run("AuditSuppress", func(t *testing.T) { testAuditSuppress(t, h) })
+	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
 	t.Run("Budgets", func(t *testing.T) { testBudgets(t, h) })
 }
 

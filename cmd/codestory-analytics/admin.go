@@ -27,7 +27,7 @@ func (e env) cliAudit(ctx context.Context, a *app, adminID *int64, email, action
 }
 
 func (e env) admin(ctx context.Context, args []string) error {
-	const help = "usage: codestory-analytics admin create --email E --role viewer|analyst|owner [--password-stdin] | admin list"
+	const help = "usage: codestory-analytics admin create --email E --role viewer|analyst|owner [--password-stdin] | admin list\n" + adminLifecycleHelp
 	if len(args) == 0 {
 		return usageError{help}
 	}
@@ -96,17 +96,24 @@ func (e env) admin(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED")
+		fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED\tLAST LOGIN\tSTATUS")
 		for _, adm := range admins {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339))
+			status := "active"
+			if adm.DisabledAt != nil {
+				status = "disabled " + adm.DisabledAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", adm.ID, adm.Email, adm.Role, adm.CreatedAt.Format(time.RFC3339), fmtTime(adm.LastLoginAt, "never"), status)
 		}
 		return tw.Flush()
+	}
+	if ok, err := e.adminLifecycle(ctx, args[0], args[1:]); ok {
+		return err
 	}
 	return usageError{help}
 }
 
 func (e env) token(ctx context.Context, args []string) error {
-	const help = "usage: codestory-analytics token create --email E --name N | token list [--email E] | token revoke ID"
+	const help = "usage: codestory-analytics token create --email E --name N [--expires 90d|never] | token list [--email E] | token revoke ID"
 	if len(args) == 0 {
 		return usageError{help}
 	}
@@ -116,7 +123,12 @@ func (e env) token(ctx context.Context, args []string) error {
 		fs := e.flags("token create", &c)
 		email := fs.String("email", "", "the admin the token acts as")
 		name := fs.String("name", "", "what the token is for, e.g. grafana")
+		expires := fs.String("expires", "90d", "lifetime: 90d, 12h, 30m… or never")
 		if _, err := parse(fs, args[1:], 0); err != nil {
+			return err
+		}
+		expiry, err := tokenExpiry(*expires, time.Now())
+		if err != nil {
 			return err
 		}
 		if *email == "" || strings.TrimSpace(*name) == "" {
@@ -132,16 +144,17 @@ func (e env) token(ctx context.Context, args []string) error {
 			return fmt.Errorf("token create: %s: %w", *email, err)
 		}
 		secret := auth.NewSecret(auth.AdminTokenPrefix)
-		tok, err := a.store.CreateToken(ctx, adm.ID, *name, auth.HashSecret(secret))
+		tok, err := a.store.CreateTokenExpiring(ctx, adm.ID, *name, auth.HashSecret(secret), expiry)
 		if err != nil {
 			return err
 		}
 		id := adm.ID
-		if err := e.cliAudit(ctx, a, &id, adm.Email, "token_created", map[string]any{"token_id": tok.ID, "name": tok.Name}); err != nil {
+		if err := e.cliAudit(ctx, a, &id, adm.Email, "token_created", map[string]any{"token_id": tok.ID, "name": tok.Name, "expires_at": fmtTime(tok.ExpiresAt, "never")}); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, secret)
-		fmt.Fprintf(e.stderr, "token %d %q for %s (%s) created; it is shown only once. Send it as 'Authorization: Bearer <token>'.\n", tok.ID, tok.Name, adm.Email, adm.Role)
+		fmt.Fprintf(e.stderr, "token %d %q for %s (%s) created, expires %s; it is shown only once. Send it as 'Authorization: Bearer <token>'.\n",
+			tok.ID, tok.Name, adm.Email, adm.Role, fmtTime(tok.ExpiresAt, "never"))
 		return nil
 	case "list":
 		fs := e.flags("token list", &c)
@@ -167,13 +180,11 @@ func (e env) token(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tADMIN\tNAME\tCREATED\tSTATUS")
+		fmt.Fprintln(tw, "ID\tADMIN\tNAME\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+		now := time.Now()
 		for _, t := range toks {
-			status := "active"
-			if t.RevokedAt != nil {
-				status = "revoked " + t.RevokedAt.Format(time.RFC3339)
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.AdminEmail, t.Name, t.CreatedAt.Format(time.RFC3339), status)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.AdminEmail, t.Name, t.CreatedAt.Format(time.RFC3339),
+				fmtTime(t.ExpiresAt, "never"), fmtTime(t.LastUsedAt, "never"), status(t.RevokedAt, t.ExpiresAt, now))
 		}
 		return tw.Flush()
 	case "revoke":
@@ -206,23 +217,5 @@ func (e env) token(ctx context.Context, args []string) error {
 }
 
 func (e env) auditCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"usage: codestory-analytics audit verify"}
-	}
-	var c common
-	fs := e.flags("audit verify", &c)
-	if _, err := parse(fs, args[1:], 0); err != nil {
-		return err
-	}
-	a, err := c.openApp(ctx, appOptions{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	n, err := audit.Verify(ctx, a.store)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "ok: audit chain of %d entries verified\n", n)
-	return nil
+	return e.auditCommand(ctx, args) // auditcmd.go
 }

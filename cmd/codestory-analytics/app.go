@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 
 	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/access"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/guard"
@@ -23,6 +25,7 @@ type fullStore interface {
 	analytics.Store
 	analytics.AdminStore
 	analytics.AuditStore
+	analytics.LifecycleStore
 }
 
 // app is the wired service: one store, one guard, the tools and the doors.
@@ -40,7 +43,14 @@ type app struct {
 	closers  []func() error
 	askModel string
 	getenv   func(string) string
-	bw       *budgetWork
+	// askBudget caps each admin's daily Ask spend (nil: the store keeps none).
+	askBudget *guard.AskBudget
+	// login counts login attempts (in Redis with --redis); trustedProxies
+	// may set X-Forwarded-For (serve --trusted-proxies).
+	login          auth.LoginCounter
+	trustedProxies []netip.Prefix
+	// bw is the budget service and its evaluator (budget.go).
+	bw *budgetWork
 }
 
 type appOptions struct {
@@ -49,6 +59,11 @@ type appOptions struct {
 	redisURL    string
 	redisPrefix string // keeps tests apart on one Redis
 	log         *slog.Logger
+	// readOnlyAudit opens the audit log without generating a key or
+	// anchoring an unkeyed chain (audit verify, audit head).
+	readOnlyAudit bool
+	// askDailyLimit is --ask-daily-limit; nil means the default.
+	askDailyLimit *analytics.Micros
 }
 
 func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -69,11 +84,14 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New()}
+	a := &app{store: fs, log: o.log, ready: map[string]func(context.Context) error{}, metrics: metrics.New(), login: &auth.MemoryCounter{}}
 	a.closers = append(a.closers, s.Close)
 	a.askModel, a.getenv = o.askModel, o.getenv
 	a.auth = &auth.Authenticator{Admins: fs, Keys: fs}
-	a.audit = &audit.Log{Store: fs}
+	if err := a.openAudit(ctx, c, o); err != nil { // auditwire.go
+		a.Close()
+		return nil, err
+	}
 	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
 	a.wireBudgets(pricer)
@@ -90,6 +108,10 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 		lim := redis.NewLimiter(rc, guard.AnalyticsRate, o.redisPrefix, o.log)
 		lim.OnFallback = a.metrics.LimiterFallbacks.Inc
 		a.limiter = lim
+		lc := redis.NewLoginCounter(rc, o.redisPrefix, o.log)
+		lc.OnFallback = a.metrics.LimiterFallbacks.Inc
+		a.login = lc
+		a.closers = append(a.closers, lc.Close)
 		sessions := &redis.Sessions{Client: rc, Prefix: o.redisPrefix, Log: o.log}
 		gc.PostHooks = append(gc.PostHooks, sessions.Record)
 		gc.StopHooks = append(gc.StopHooks, sessions.Stop)
@@ -101,6 +123,8 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	gc.Limiter = a.limiter
 	a.guard = guard.New(gc)
+	a.addAskBudget(o) // auditwire.go
+	a.recheckCredentials()
 	a.guard.OnDecision = func(tool string, door analytics.Door, outcome string) {
 		a.metrics.GuardDecisions.WithLabelValues(tool, string(door), outcome).Inc()
 	}
@@ -127,6 +151,9 @@ func (a *app) handler() *httpapi.Server {
 		Store: a.store, Admins: a.store, AuditStore: a.store, Audit: a.audit, Auth: a.auth, Guard: a.guard,
 		Ingester: a.ingester, Tools: a.tools, Log: a.log, Assets: assets, Ready: a.ready, Metrics: a.metrics,
 	}
+	d.Access = &access.Service{Store: a.store}
+	d.Login = &auth.LoginGate{Auth: a.auth, Devices: a.store, Counter: a.login}
+	d.TrustedProxies = a.trustedProxies
 	for _, f := range extraRoutes {
 		d.Extra = append(d.Extra, f(a)...)
 	}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,6 +19,7 @@ import (
 	"github.com/codestory/analytics/agent"
 	"github.com/codestory/analytics/audit"
 	"github.com/codestory/analytics/auth"
+	"github.com/codestory/analytics/guard"
 	"github.com/codestory/analytics/httpapi"
 )
 
@@ -107,8 +108,16 @@ func (a *app) askHandler(s askSettings) http.Handler {
 			return
 		}
 		session := "agent-" + auth.NewSecret("")[:16]
+		// The question itself passes the guard before any Claude call: it
+		// counts against the admin's 30/min budget, and the daily Ask spend
+		// cap is checked (askspend.go).
+		if err := a.guard.Pre(r.Context(), guard.Call{Tool: analytics.ToolAsk, Door: analytics.DoorAgent, Principal: p,
+			SessionID: session, IP: remoteIP(r)}); err != nil {
+			a.askError(w, r, err)
+			return
+		}
 		cfg := agent.Config{Client: *client, Model: s.model, Guard: a.guard, Tools: a.tools, Principal: p,
-			SessionID: session, IP: remoteIP(r), Log: a.log, Record: a.recordAskUsage(session)}
+			SessionID: session, IP: remoteIP(r), Log: a.log, Record: a.recordAskUsage(session, p), BeforeCall: a.askBudgetBetweenTurns(p)}
 		if jsonOnly(r) {
 			res, err := agent.Run(r.Context(), cfg, question, nil)
 			a.auditAsk(r, p, question, res, err)
@@ -120,7 +129,7 @@ func (a *app) askHandler(s askSettings) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Accel-Buffering", "no")
 		w.WriteHeader(http.StatusOK)
 		rc := http.NewResponseController(w)
@@ -166,7 +175,7 @@ func readQuestion(w http.ResponseWriter, r *http.Request) (string, error) {
 // recordAskUsage stores each Claude call of the agent as an api_call event
 // (service anthropic, operation analytics_ask, no user), priced by the
 // catalog like any other: the product measures its own cost.
-func (a *app) recordAskUsage(session string) func(context.Context, agent.Usage) {
+func (a *app) recordAskUsage(session string, p *analytics.Principal) func(context.Context, agent.Usage) {
 	return func(ctx context.Context, u agent.Usage) {
 		raw := u.RawEvent(fmt.Sprintf("%s-turn-%d", session, u.Turn))
 		res, err := a.ingester.Ingest(ctx, []json.RawMessage{raw})
@@ -175,6 +184,8 @@ func (a *app) recordAskUsage(session string) func(context.Context, agent.Usage) 
 			a.log.Error("Ask: recording Claude usage failed", "session", session, "err", err)
 		case len(res.Rejected) > 0:
 			a.log.Error("Ask: Claude usage event rejected", "session", session, "reason", res.Rejected[0].Error)
+		case res.Accepted == 1:
+			a.addAskSpend(ctx, p, raw) // askspend.go
 		}
 	}
 }
@@ -209,6 +220,10 @@ func (a *app) askError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="codestory-analytics"`)
 	}
+	var de *guard.DeniedError
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter.Seconds())))
+	}
 	writeAskJSON(w, status, map[string]string{"error": analytics.ErrorMessage(err)})
 }
 
@@ -226,10 +241,4 @@ func jsonOnly(r *http.Request) bool {
 	return strings.Contains(acc, "application/json") && !strings.Contains(acc, "text/event-stream")
 }
 
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func remoteIP(r *http.Request) string { return httpapi.ClientIP(r) }

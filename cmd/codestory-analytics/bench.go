@@ -73,7 +73,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 // startBenchServer wires the whole application on db as `serve` does, with
 // a new ingest key, on a free 127.0.0.1 port.
 func startBenchServer(ctx context.Context, db string) (*bench.Server, error) {
-	a, err := common{db: db}.openApp(ctx, appOptions{})
+	a, err := common{db: db, create: true, auditKeyEnv: os.Getenv("ANALYTICS_AUDIT_KEY"), auditKeyFile: os.Getenv("ANALYTICS_AUDIT_KEY_FILE")}.openApp(ctx, appOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -274,6 +274,7 @@ func TestBudgetKill9BeforeDelivery(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t), env: []string{
 				"ANALYTICS_ALLOW_PRIVATE_WEBHOOKS=true", "ANALYTICS_WEBHOOK_RETRY_BASE=100ms", "ANALYTICS_WEBHOOK_LEASE=2s", "ANALYTICS_BUDGET_INTERVAL=500ms"}}
+			p.cli("migrate")
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			owner := p.cli("token", "create", "--email", "owner@example.com", "--name", "t")
 			key := p.cli("ingest-key", "create", "--name", "k")

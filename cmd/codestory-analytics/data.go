@@ -17,29 +17,43 @@ import (
 )
 
 func (e env) ingestKey(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: codestory-analytics ingest-key create --name NAME"}
+	if len(args) > 0 && args[0] != "create" {
+		return e.ingestKeyLifecycle(ctx, args)
+	}
+	if len(args) == 0 {
+		return usageError{"usage: codestory-analytics ingest-key create --name N [--expires 90d|never] | ingest-key list | ingest-key revoke ID"}
 	}
 	var c common
 	fs := e.flags("ingest-key create", &c)
 	name := fs.String("name", "", "what the key is for, e.g. story-backend")
+	expires := fs.String("expires", "never", "lifetime: 90d, 12h, 30m… or never")
 	if _, err := parse(fs, args[1:], 0); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*name) == "" {
 		return usageError{"ingest-key create: --name is required"}
 	}
-	s, err := c.openStore(ctx)
+	expiry, err := tokenExpiry(*expires, time.Now())
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	a, err := c.openApp(ctx, appOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	key := auth.NewSecret(auth.IngestKeyPrefix)
-	if _, err := s.CreateIngestKey(ctx, *name, auth.HashSecret(key)); err != nil {
+	k, err := a.store.CreateIngestKeyExpiring(ctx, *name, auth.HashSecret(key), expiry)
+	if err != nil {
 		return fmt.Errorf("create ingest key: %w", err)
 	}
+	if err := e.cliAudit(ctx, a, nil, "ingest-key:"+k.Name, "ingest_key_created", map[string]any{"target_id": k.ID, "name": k.Name,
+		"expires_at": fmtTime(k.ExpiresAt, "never")}); err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, key)
-	fmt.Fprintf(e.stderr, "ingest key %q created; it is shown only once. Send it as 'Authorization: Bearer <key>' to POST /v1/events.\n", *name)
+	fmt.Fprintf(e.stderr, "ingest key %d %q created, expires %s; it is shown only once. Send it as 'Authorization: Bearer <key>' to POST /v1/events.\n",
+		k.ID, *name, fmtTime(k.ExpiresAt, "never"))
 	return nil
 }
 
@@ -132,6 +146,9 @@ func (e env) ingest(ctx context.Context, args []string) error {
 	if rejected > 100 {
 		fmt.Fprintf(e.stderr, "(%d more rejections not shown)\n", rejected-100)
 	}
+	if rejected > 0 {
+		return fmt.Errorf("%d line(s) rejected (the other events are stored; fix those lines and ingest the file again: stored ids count as duplicates)", rejected)
+	}
 	return nil
 }
 
@@ -202,6 +219,7 @@ func (e env) demo(ctx context.Context, args []string) error {
 	if *days < 1 || *users < 1 {
 		return usageError{"demo: --days and --users must be at least 1"}
 	}
+	c.create = true
 	s, err := c.openStore(ctx)
 	if err != nil {
 		return err

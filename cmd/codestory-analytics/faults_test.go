@@ -73,7 +73,7 @@ type process struct {
 func (p *process) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, "serve", "--addr", p.addr, "--db", p.db, "--log-level", "error")
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(os.Environ(), append([]string{"ANALYTICS_AUDIT_KEY=" + testAuditKey}, p.env...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
@@ -101,7 +101,7 @@ func (p *process) kill() {
 func (p *process) cli(args ...string) string {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, append(args, "--db", p.db)...)
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(os.Environ(), append([]string{"ANALYTICS_AUDIT_KEY=" + testAuditKey}, p.env...)...)
 	cmd.Stdin = strings.NewReader("a-long-enough-password\n")
 	out, err := cmd.Output()
 	if err != nil {
@@ -246,6 +246,7 @@ func TestKill9DuringIngest(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			key := p.cli("ingest-key", "create", "--name", "faults")
 			p.start()
@@ -301,6 +302,7 @@ func TestBadClientsAreRefusedCleanly(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			key := p.cli("ingest-key", "create", "--name", "faults")
 			p.start()
@@ -402,6 +404,7 @@ func TestConcurrentIngestAndReads(t *testing.T) {
 	for name, newDB := range faultDBs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := &process{t: t, bin: binary(t), db: newDB(t), addr: freePort(t)}
+			p.cli("migrate") // only serve, migrate and demo create a database
 			p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 			var readers []string
 			for i := 0; i < 4; i++ {

@@ -46,6 +46,9 @@ func (s *syncBuffer) String() string {
 
 func (ts *testServer) getenv(k string) string { return ts.Env[k] }
 
+// testAuditKey is the audit key of test servers on PostgreSQL.
+const testAuditKey = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
 // defaultEnv is the environment of servers the tests start.
 var defaultEnv = map[string]string{"ANALYTICS_DEMO_PASSWORD": "demo-password-123"}
 
@@ -58,6 +61,9 @@ func startServer(t *testing.T, db string, extra ...string) *testServer {
 	env := map[string]string{}
 	for k, v := range defaultEnv {
 		env[k] = v
+	}
+	if strings.HasPrefix(db, "postgres") && env["ANALYTICS_AUDIT_KEY"] == "" {
+		env["ANALYTICS_AUDIT_KEY"] = testAuditKey // PostgreSQL requires one, shared by replicas
 	}
 	ts := &testServer{t: t, DB: db, Env: env, done: make(chan error, 1), stdout: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())

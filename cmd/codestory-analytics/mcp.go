@@ -30,7 +30,7 @@ func init() {
 
 // mcpServer is the MCP server "analytics" over the app's guard and tools.
 func (a *app) mcpServer() *mcpserver.Server {
-	return mcpserver.New(mcpserver.Config{Guard: a.guard, Tools: a.tools, Ingester: a.ingester, Log: a.log})
+	return mcpserver.New(mcpserver.Config{Guard: a.guard, Tools: a.tools, Ingester: a.ingester, Log: a.log, Audit: a.store})
 }
 
 // ErrNoMCPToken explains how to run the stdio server.
@@ -65,7 +65,8 @@ func (e env) mcp(ctx context.Context, args []string) error {
 		return fmt.Errorf("mcp: ANALYTICS_TOKEN: %s", analytics.ErrorMessage(err))
 	}
 	log.Info("MCP server \"analytics\" on stdio", "as", p.Email(), "via", p.Via)
-	t := &mcp.IOTransport{Reader: io.NopCloser(e.stdin), Writer: nopWriteCloser{e.stdout}}
+	drain := newStdioDrain(ctx, e.stdin, e.stdout)
+	t := &mcp.IOTransport{Reader: io.NopCloser(drain), Writer: nopWriteCloser{drain}}
 	return a.mcpServer().Run(ctx, p, t)
 }
 

@@ -93,7 +93,10 @@ func asJSON(t *testing.T, v any) any {
 	return decodeJSON(t, b)
 }
 
-var mcpAdminTools = []string{"export_analytics", "get_cost_breakdown", "get_dashboard_metrics", "get_top_users", "get_user_growth"}
+var mcpAdminTools = []string{"export_analytics", "get_cost_breakdown", "get_dashboard_metrics", "get_top_users", "get_user_growth", "list_prices", "reprice"}
+
+// mcpOwnerTools are what an owner sees: the admin tools and get_audit_log.
+var mcpOwnerTools = []string{"export_analytics", "get_audit_log", "get_cost_breakdown", "get_dashboard_metrics", "get_top_users", "get_user_growth", "list_prices", "reprice"}
 
 // seedMCP ingests a small, varied data set.
 func (ts *testServer) seedMCP(key string) {
@@ -124,7 +127,7 @@ func TestMCPMatchesREST(t *testing.T) {
 	owner := ts.adminToken("owner@example.com", "owner")
 	ts.seedMCP(key)
 	cs := ts.mcpClient(owner)
-	if got := mcpToolNames(t, cs); !slices.Equal(got, mcpAdminTools) {
+	if got := mcpToolNames(t, cs); !slices.Equal(got, mcpOwnerTools) {
 		t.Fatalf("tools: %v", got)
 	}
 	if init := cs.InitializeResult(); init.ServerInfo.Name != "analytics" {
@@ -362,7 +365,7 @@ func TestMCPStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := mcpToolNames(t, cs); !slices.Equal(got, mcpAdminTools) {
+	if got := mcpToolNames(t, cs); !slices.Equal(got, mcpOwnerTools) {
 		t.Errorf("stdio tools: %v", got)
 	}
 	res := mcpCall(t, cs, "get_cost_breakdown", map[string]any{"start_date": "2026-01-09", "end_date": "2026-01-14"})
@@ -480,7 +483,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 	for name, door := range map[string]func(string, ...string) *exec.Cmd{"stdio": stdio, "http": overHTTP} {
 		t.Run(name, func(t *testing.T) {
 			v, stderr := runInspector(t, door(tok, "--method", "tools/list"))
-			if got := inspectorToolNames(t, v); !slices.Equal(got, mcpAdminTools) {
+			if got := inspectorToolNames(t, v); !slices.Equal(got, mcpOwnerTools) {
 				t.Errorf("tools/list: %v\n%s", got, stderr)
 			}
 			for _, tl := range v["tools"].([]any) {

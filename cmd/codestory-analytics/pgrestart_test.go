@@ -85,6 +85,7 @@ func TestPostgresRestartMidIngest(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	batches, want := faultEvents(t, 2000)
 	p := &process{t: t, bin: binary(t), db: pg.URL(), addr: freePort(t)}
+	p.cli("migrate") // only serve, migrate and demo create a database
 	p.cli("admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin")
 	key := p.cli("ingest-key", "create", "--name", "faults")
 	p.start()

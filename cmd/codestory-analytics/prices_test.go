@@ -62,8 +62,8 @@ func TestLatePriceFlow(t *testing.T) {
 		return m.Totals
 	}
 	// $3/MTok × 1000 + $15/MTok × 500 = $0.0105 = 1.05 cents per call.
-	if tot := dashboard(); tot.UnpricedCalls != 1 || tot.TotalCostCents != analytics.Cents(10_500) {
-		t.Fatalf("before reprice: unpriced %d, cost %v cents", tot.UnpricedCalls, tot.TotalCostCents)
+	if tot := dashboard(); tot.UnpricedCalls != 1 || tot.TotalCost != analytics.Cents(10_500) {
+		t.Fatalf("before reprice: unpriced %d, cost %v cents", tot.UnpricedCalls, tot.TotalCost)
 	}
 
 	var rep analytics.RepriceReport
@@ -80,8 +80,8 @@ func TestLatePriceFlow(t *testing.T) {
 	if rr.Status != 200 || rep.CallsRepriced != 1 || rep.CallsExamined != 2 || rep.NewCost != analytics.Cents(21_000) {
 		t.Fatalf("reprice: %d %s", rr.Status, rr.Body)
 	}
-	if tot := dashboard(); tot.UnpricedCalls != 0 || tot.TotalCostCents != analytics.Cents(21_000) {
-		t.Fatalf("after reprice: unpriced %d, cost %v cents", tot.UnpricedCalls, tot.TotalCostCents)
+	if tot := dashboard(); tot.UnpricedCalls != 0 || tot.TotalCost != analytics.Cents(21_000) {
+		t.Fatalf("after reprice: unpriced %d, cost %v cents", tot.UnpricedCalls, tot.TotalCost)
 	}
 	var costs analytics.CostBreakdown
 	b.do("GET", "/admin/analytics/costs?start_date="+day+"&end_date="+day, owner, nil).json(t, &costs)

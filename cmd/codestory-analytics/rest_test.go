@@ -319,19 +319,32 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/users/top":    {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
 		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
+		// get_audit_log is a guarded tool: authorization before validation.
+		"GET /admin/audit?limit=0&before=5": {401, 401, 401, 403, 403, 403, 400, 401},
 		"GET /api/session":                  {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/prices":                 {401, 401, 401, 403, 200, 200, 200, 401},
 		"POST /admin/prices":                {401, 401, 401, 403, 403, 403, 400, 401},
 		"DELETE /admin/prices":              {401, 401, 401, 403, 403, 403, 400, 401},
 		"POST /admin/prices/reprice":        {401, 401, 401, 403, 403, 403, 200, 401},
+		// The credential lifecycle (owners only); {id} is sent literally, so
+		// an owner gets the tool's 400 for a non-numeric id, after the guard.
+		"GET /admin/admins":                      {401, 401, 401, 403, 403, 403, 200, 401},
+		"PATCH /admin/admins/{id}":               {401, 401, 401, 403, 403, 403, 400, 401},
+		"DELETE /admin/admins/{id}":              {401, 401, 401, 403, 403, 403, 400, 401},
+		"POST /admin/admins/{id}/reset-password": {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/tokens":                      {401, 401, 401, 403, 403, 403, 200, 401},
+		"DELETE /admin/tokens/{id}":              {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/ingest-keys":                 {401, 401, 401, 403, 403, 403, 200, 401},
+		"DELETE /admin/ingest-keys/{id}":         {401, 401, 401, 403, 403, 403, 400, 401},
 
-		// Budgets: every admin role reads, owners change; budget 999 does not exist.
+		// Budgets: every admin role reads, owners change; {id} is sent
+		// literally, so the tool's 400 comes after the guard.
 		"POST /admin/budgets":            {401, 401, 401, 403, 403, 403, 400, 401},
 		"GET /admin/budgets":             {401, 401, 401, 403, 200, 200, 200, 401},
-		"GET /admin/budgets/{id}":        {401, 401, 401, 403, 404, 404, 404, 401},
+		"GET /admin/budgets/{id}":        {401, 401, 401, 403, 400, 400, 400, 401},
 		"PATCH /admin/budgets/{id}":      {401, 401, 401, 403, 403, 403, 400, 401},
-		"DELETE /admin/budgets/{id}":     {401, 401, 401, 403, 403, 403, 404, 401},
-		"GET /admin/budgets/{id}/status": {401, 401, 401, 403, 404, 404, 404, 401},
+		"DELETE /admin/budgets/{id}":     {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/budgets/{id}/status": {401, 401, 401, 403, 400, 400, 400, 401},
 		"GET /admin/alerts":              {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/anomalies":           {401, 401, 401, 403, 200, 200, 200, 401},
 	}
@@ -346,7 +359,6 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	for ep, want := range endpoints {
 		method, path, _ := strings.Cut(ep, " ")
-		path = strings.ReplaceAll(path, "{id}", "999")
 		for i, c := range callers {
 			res := ts.do(method, path, "", nil, c.header...)
 			if res.Status != want[i] {
@@ -380,7 +392,7 @@ func TestSessionLoginCSRFAndThrottle(t *testing.T) {
 		Permissions []string
 	}
 	doWith(t, c, "GET", ts.URL+"/api/session", "", nil).json(t, &si)
-	if d := cmp.Diff([]string{"VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT"}, si.Permissions); d != "" || si.Role != "owner" {
+	if d := cmp.Diff([]string{"VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES"}, si.Permissions); d != "" || si.Role != "owner" {
 		t.Errorf("session: %+v", si)
 	}
 	if r := doWith(t, c, "POST", ts.URL+"/logout", "", nil); r.Status != 403 {

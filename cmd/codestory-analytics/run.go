@@ -23,9 +23,9 @@ Usage: codestory-analytics <command> [flags]
 Commands:
   serve        run the HTTP server (--addr, --db, --redis, --tz, --prices, --demo)
   migrate      apply schema migrations
-  admin        admin accounts: create, list
+  admin        admin accounts: create, list, disable, enable, set-role, delete, reset-password
   token        admin API tokens: create, list, revoke
-  ingest-key   ingest keys: create
+  ingest-key   ingest keys: create, list, revoke
   ingest FILE  bulk-load NDJSON events (FILE or - for stdin)
   demo         generate a realistic deterministic data set (--days, --users, --seed)
   query        run an analytics tool and print JSON: dashboard, costs, growth, top, export
@@ -34,8 +34,10 @@ Commands:
   void         take an event out of every figure (--id, --reason)
   rebuild      recompute every rollup from events (--tz re-buckets days)
   verify       prove rollups equal a fresh aggregate of events (exit 1 if not)
-  audit        audit log: verify
+  audit        audit log: verify [--checkpoint LINE], head (print a checkpoint)
   mcp          MCP server on stdio (admin token in ANALYTICS_TOKEN)
+  bench        measure ingest and query speed and print one report
+  version      print the version (also --version)
 
 Every flag has an environment twin: --db is ANALYTICS_DB, --tz ANALYTICS_TZ, and so on.
 Run 'codestory-analytics <command> -h' for a command's flags.
@@ -64,6 +66,10 @@ type env struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv, stdin, stdout, stderr}
+	if len(args) > 0 && isVersion(args[0]) {
+		printVersion(stdout)
+		return nil
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -72,6 +78,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	cmd, rest := args[0], args[1:]
+	if helpFor(cmd, rest, stdout) {
+		return nil
+	}
+	err := e.dispatch(ctx, cmd, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h or --version: printed, not a failure
+	}
+	return err
+}
+
+func (e env) dispatch(ctx context.Context, cmd string, rest []string) error {
 	switch cmd {
 	case "serve":
 		return e.serve(ctx, rest)
@@ -105,6 +122,11 @@ type common struct {
 	db     string
 	tz     string
 	prices string
+	// auditKeyFile is --audit-key-file; auditKeyEnv is ANALYTICS_AUDIT_KEY,
+	// the key itself (never a flag: command lines are visible to all).
+	auditKeyFile string
+	auditKeyEnv  string
+	create       bool // serve, migrate and demo may create a new database; nothing else does
 }
 
 func (e env) envOr(name, def string) string {
@@ -120,10 +142,13 @@ const DefaultDB = "sqlite:./data/analytics.db"
 func (e env) flags(name string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	withHelp(fs, e.stdout)
 	if c != nil {
 		fs.StringVar(&c.db, "db", e.envOr("ANALYTICS_DB", DefaultDB), "database: sqlite:PATH or postgres://URL (ANALYTICS_DB)")
 		fs.StringVar(&c.tz, "tz", e.envOr("ANALYTICS_TZ", ""), "reporting time zone, e.g. UTC or Europe/Berlin (ANALYTICS_TZ; default: the database's, UTC for a new one)")
 		fs.StringVar(&c.prices, "prices", e.envOr("ANALYTICS_PRICES", ""), "price catalog override file (ANALYTICS_PRICES)")
+		fs.StringVar(&c.auditKeyFile, "audit-key-file", e.envOr("ANALYTICS_AUDIT_KEY_FILE", ""), "file holding the audit log's HMAC key (ANALYTICS_AUDIT_KEY_FILE; or the key itself in ANALYTICS_AUDIT_KEY); default for SQLite: the database path + "+AuditKeySuffix+", generated when absent; PostgreSQL requires one, shared by every replica")
+		c.auditKeyEnv = e.getenv("ANALYTICS_AUDIT_KEY")
 	}
 	return fs
 }
@@ -133,7 +158,7 @@ func (e env) flags(name string, c *common) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string, positional int) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := afterParse(fs, fs.Parse(args)); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
@@ -197,10 +222,16 @@ func (c common) openStore(ctx context.Context) (analytics.Store, error) {
 		if path == "" {
 			return nil, usageError{"--db sqlite: needs a file path, e.g. sqlite:./data/analytics.db"}
 		}
+		if err := c.checkSQLitePath(path); err != nil {
+			return nil, err
+		}
 		return sqlite.Open(ctx, path, sqlite.Options{Location: loc})
 	case strings.HasPrefix(c.db, "postgres://"), strings.HasPrefix(c.db, "postgresql://"):
 		if openPostgres == nil {
 			return nil, errors.New("this build has no PostgreSQL support")
+		}
+		if err := c.checkPostgresSchema(ctx); err != nil {
+			return nil, err
 		}
 		return openPostgres(ctx, c.db, loc)
 	}
@@ -224,11 +255,14 @@ func (e env) migrate(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	s, err := c.openStore(ctx)
+	// The whole app, so that the audit key is found (or generated) and a
+	// chain from before audit keys is anchored under it.
+	c.create = true
+	a, err := c.openApp(ctx, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer a.Close()
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
 }

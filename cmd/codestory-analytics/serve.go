@@ -10,29 +10,50 @@ import (
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/demo"
+	"github.com/codestory/analytics/httpapi"
 )
 
 // ShutdownGrace is how long in-flight requests may take to finish on stop.
 const ShutdownGrace = 30 * time.Second
 
+// defaultAddr is serve's listen address unless --addr says otherwise; with
+// --demo only its port is used, on 127.0.0.1.
+var defaultAddr = ":8080"
+
 func (e env) serve(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("serve", &c)
-	addr := fs.String("addr", e.envOr("ANALYTICS_ADDR", ":8080"), "listen address (ANALYTICS_ADDR)")
+	addr := fs.String("addr", e.envOr("ANALYTICS_ADDR", defaultAddr), "listen address (ANALYTICS_ADDR); with --demo the default is 127.0.0.1 only")
 	redisURL := fs.String("redis", e.envOr("ANALYTICS_REDIS", ""), "Redis URL for rate limits shared by several replicas, e.g. redis://127.0.0.1:6379/0 (ANALYTICS_REDIS)")
 	withDemo := fs.Bool("demo", e.envOr("ANALYTICS_DEMO", "") == "true", "fill an empty database with demo data and create a demo owner (ANALYTICS_DEMO=true)")
 	askModel := fs.String("ask-model", e.envOr("ANALYTICS_ASK_MODEL", DefaultAskModel), "Claude model of the Ask agent (ANALYTICS_ASK_MODEL); Ask runs only when ANTHROPIC_API_KEY is set")
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
+	askLimit := fs.String("ask-daily-limit", e.envOr("ANALYTICS_ASK_DAILY_LIMIT", "1.00"), "each admin's daily cap on Ask's own Claude spend, in US dollars; 0 turns Ask off (ANALYTICS_ASK_DAILY_LIMIT)")
+	proxies := fs.String("trusted-proxies", e.envOr("ANALYTICS_TRUSTED_PROXIES", ""), "CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (ANALYTICS_TRUSTED_PROXIES; default: none, the TCP peer is the client)")
 	budgetOpts := e.budgetFlags(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	c.create = true
+	trusted, err := httpapi.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	limit, err := parseDollars(*askLimit)
+	if err != nil {
+		return usageError{"--ask-daily-limit: " + err.Error()}
+	}
+	if *withDemo {
+		*addr = demoAddr(fs, e.getenv, *addr)
+	}
 	log := e.logger(*logLevel)
-	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log, askModel: *askModel, getenv: e.getenv})
+	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log, askModel: *askModel, getenv: e.getenv,
+		askDailyLimit: &limit})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	a.trustedProxies = trusted
 	defer a.runBudgets(ctx, budgetOpts)()
 	s := a.store
 	if *withDemo {
@@ -56,6 +77,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{})
+	go func() { defer close(bgDone); a.runAuditBackground(bgCtx) }()
+	defer func() { stopBG(); <-bgDone }()
 	host := ln.Addr().String()
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		host = fmt.Sprintf("localhost:%d", tcp.Port)
@@ -75,6 +100,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopBG()
+	<-bgDone
+	a.auditShutdown(sctx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
