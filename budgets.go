@@ -396,6 +396,9 @@ type AlertsInput struct {
 
 // Validate checks the limit.
 func (in AlertsInput) Validate() error {
+	if in.BudgetID < 0 {
+		return Errorf(KindInvalid, "budget_id must be a positive integer")
+	}
 	if in.Limit < 0 || in.Limit > 1000 {
 		return Errorf(KindInvalid, "limit must be between 1 and 1000 (got %d)", in.Limit)
 	}

@@ -195,7 +195,7 @@ func init() {
 			params(param("budget_id", "integer", "only this budget's alerts"), param("limit", "integer", "1 to 1000, default 100")),
 			resp("200", "AlertList"), toolErrs()),
 		"GET /admin/anomalies": op("list_anomalies", "budgets",
-			"Anomalous days per service: cost above median + max(4 × 1.4826 × MAD, 20% of the median, $1.00) of the previous 28 days. Every admin role.",
+			"Anomalous days per service: cost above median + max(4 × 1.4826 × MAD, 20% of the median, $1.00) of the previous 28 days; and forecast, the current month's total spend projected to its end (spend + mean daily spend of the last 7 complete days × days left). Every admin role.",
 			rangeParams(), resp("200", "AnomalyList"), toolErrs()),
 		"GET /v1/budget-check": op("Budget gate", "ingest",
 			"Bearer ingest key. allowed is false when any total, user or each_user budget covering user_id is at or over 100% in its current period.",
@@ -228,7 +228,8 @@ func init() {
 			"budget_name": tStr, "user_id": tStr, "service": tStr, "period_start": tDate, "period_end": tDate, "threshold_percent": tInt,
 			"body": map[string]any{"type": "object"}, "created_at": tStr, "deliveries": arr(delivery)}))}),
 		"AnomalyList": obj(map[string]any{"period": ref("Period"), "anomalies": arr(obj(map[string]any{"service": tStr, "date": tDate,
-			"cost_dollars": money, "baseline_dollars": money, "threshold_dollars": money}))}),
+			"cost_dollars": money, "baseline_dollars": money, "threshold_dollars": money})),
+			"forecast": obj(map[string]any{"period_start": tDate, "period_end": tDate, "spend_dollars": money, "forecast_dollars": money})}),
 		"BudgetCheck": obj(map[string]any{"allowed": map[string]any{"type": "boolean"}, "user_id": tStr,
 			"budgets": arr(obj(map[string]any{"id": tInt, "name": tStr, "percent": tNum, "remaining_dollars": money}))}),
 	} {
