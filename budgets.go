@@ -440,6 +440,9 @@ type BudgetStore interface {
 	FinishAttempt(ctx context.Context, id int64, a Attempt, state string, next *time.Time) error
 	// Alerts lists alerts newest first with their deliveries.
 	Alerts(ctx context.Context, budgetID int64, limit int) ([]Alert, error)
+	// AlertKeys lists the keys of the alerts whose period starts on or
+	// after since (a restarted evaluator skips them without a write).
+	AlertKeys(ctx context.Context, since Day) ([]string, error)
 }
 
 // ModelResolver names the catalog model a model id prices as, so that a

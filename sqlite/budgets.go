@@ -375,3 +375,21 @@ func (s *Store) Alerts(ctx context.Context, budgetID int64, limit int) ([]analyt
 	}
 	return out, at.Err()
 }
+
+// AlertKeys lists the keys of alerts with period_start >= since.
+func (s *Store) AlertKeys(ctx context.Context, since analytics.Day) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT dedup_key FROM alerts WHERE period_start >= ?`, int64(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
