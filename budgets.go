@@ -512,9 +512,6 @@ func (s *Budgets) invalidate() {
 	}
 }
 
-// List returns every budget (secrets included; callers strip them).
-func (s *Budgets) List(ctx context.Context) ([]Budget, error) { return s.list(ctx) }
-
 // Today is the current day in the reporting zone.
 func (s *Budgets) Today() Day { return DayOf(s.now(), s.Rollups.Location()) }
 
@@ -606,9 +603,6 @@ func (s *Budgets) Spend(ctx context.Context, b *Budget, user string, r Range) (M
 	daily, err := s.dailySpend(ctx, b, user, r)
 	return sum(daily), err
 }
-
-// Clock is the service's current time.
-func (s *Budgets) Clock() time.Time { return s.now() }
 
 func sum(xs []Micros) Micros {
 	var t Micros
