@@ -50,7 +50,7 @@ var rawDailySQL = `SELECT day, ` +
 	when("type = 'api_call' AND service = 's3'", "cost") + `, ` +
 	when("type = 'payment'", "amount_cents") + `, ` +
 	when("type = 'refund'", "amount_cents") + `
-	FROM events WHERE ts >= ? AND ts < ? AND `+rawLive+` GROUP BY day ORDER BY day`
+	FROM events WHERE ts >= ? AND ts < ? AND ` + rawLive + ` GROUP BY day ORDER BY day`
 
 // Daily aggregates the range's events by day.
 func (s *rawStore) Daily(ctx context.Context, r analytics.Range) ([]analytics.DailyRow, error) {

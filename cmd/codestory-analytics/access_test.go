@@ -274,7 +274,10 @@ func TestCredentialLifecycle(t *testing.T) {
 		t.Errorf("deleted admin's stdio session: %v %q", r.IsError, mcpText(r))
 	}
 
-	// Every change was audited, with the admin it was made to.
+	// Every change was audited, with the admin it was made to. Reading the
+	// audit log is a guarded tool on the owner's 30/min budget, which this
+	// test has spent: a second owner reads it.
+	owner = ts.adminToken("auditor@example.com", "owner")
 	for action, want := range map[string]string{
 		"admin_updated":        fmt.Sprintf(`"target_id":"%d"`, viewerID),
 		"admin_deleted":        fmt.Sprintf(`"target_id":"%d"`, viewerID),

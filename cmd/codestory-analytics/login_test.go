@@ -71,8 +71,7 @@ func TestLoginBehindProxy(t *testing.T) {
 }
 
 // TestLoginParallelPasswordChecks: 100 wrong passwords at once from one
-// address get exactly 5 password checks (each is audited as a wrong
-// password; the rest are audited as throttled).
+// address get exactly 5 password checks (answered 401; the rest 429).
 func TestLoginParallelPasswordChecks(t *testing.T) {
 	ts := startServer(t, "")
 	owner := ts.adminToken("owner@example.com", "owner")
@@ -104,7 +103,10 @@ func TestLoginParallelPasswordChecks(t *testing.T) {
 			checked++
 		}
 	}
-	if checked != 5 || len(page.Entries) != 100 {
-		t.Errorf("audit: %d password checks in %d login_failed entries, want 5 in 100", checked, len(page.Entries))
+	// Unauthenticated failures from one address are aggregated (the first
+	// 10 a minute in full, the rest counted in a "suppressed" entry), so the
+	// audit shows 10 of the 100, at most 5 of them password checks.
+	if checked > 5 || len(page.Entries) != 10 {
+		t.Errorf("audit: %d password checks in %d login_failed entries, want at most 5 in 10", checked, len(page.Entries))
 	}
 }

@@ -13,6 +13,14 @@ export const ACCOUNT_ROLES = {
   unpriced: "analyst",
   asker: "viewer",
   mobile: "analyst",
+  tz: "analyst", // clock.spec: the browser in Auckland
+  pricer: "owner", // prices.spec: the unpriced → price → reprice flow
+  pricewatch: "analyst", // prices.spec: a non-owner on the Prices page
+  admins: "owner", // admins.spec: the owner who manages the others
+  revoker: "owner", // admins.spec: revokes a token and an ingest key
+  lastowner: "owner", // admins.spec: briefly the last enabled owner (409)
+  victim: "analyst", // admins.spec: role changed, password reset, disabled, enabled
+  victim2: "viewer", // admins.spec: deleted
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;
@@ -24,3 +32,14 @@ export interface Account {
 }
 
 export type Accounts = Record<AccountName, Account>;
+
+/** Names of the credentials global-setup makes for the Admins page to revoke. */
+export const SPARE_INGEST_KEY_NAME = "e2e-spare-ingest-key";
+export const SPARE_TOKEN_NAME = "e2e-spare-token";
+
+/** Secrets global-setup created with the CLI (shown once, like to an operator). */
+export interface Secrets {
+  ingestKey: string;
+  spareIngestKey: string;
+  spareToken: string;
+}

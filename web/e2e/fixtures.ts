@@ -1,7 +1,7 @@
 // Shared test helpers: the server's address, sign-in, and the API figures
 // the page must show.
 import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
-import type { AccountName, Accounts } from "./accounts";
+import type { AccountName, Accounts, Secrets } from "./accounts";
 import { formatCents, formatInt, formatMinutes, formatPercent, formatUSD } from "../src/lib/format";
 import type { CostBreakdown, DashboardMetrics, UserGrowth } from "../src/lib/types";
 
@@ -11,6 +11,12 @@ export function accounts(): Accounts {
   const raw = process.env.E2E_ACCOUNTS;
   if (!raw) throw new Error("E2E_ACCOUNTS is not set: run through `npm run test:e2e` (global-setup starts the server)");
   return JSON.parse(raw) as Accounts;
+}
+
+export function secrets(): Secrets {
+  const raw = process.env.E2E_SECRETS;
+  if (!raw) throw new Error("E2E_SECRETS is not set: run through `npm run test:e2e` (global-setup creates the keys)");
+  return JSON.parse(raw) as Secrets;
 }
 
 export const test = base.extend<{ pageHealth: void }>({

@@ -5,7 +5,7 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ACCOUNT_ROLES, type Accounts } from "./accounts";
+import { ACCOUNT_ROLES, SPARE_INGEST_KEY_NAME, SPARE_TOKEN_NAME, type Accounts, type Secrets } from "./accounts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 
@@ -61,6 +61,20 @@ function createAccounts(bin: string, db: string, dir: string, password: string):
   return accounts;
 }
 
+function cli(bin: string, dir: string, args: string[]): string {
+  return execFileSync(bin, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+    .toString()
+    .trim();
+}
+
+function createSecrets(bin: string, db: string, dir: string, accounts: Accounts): Secrets {
+  return {
+    ingestKey: cli(bin, dir, ["ingest-key", "create", "--db", db, "--name", "e2e-ingest"]),
+    spareIngestKey: cli(bin, dir, ["ingest-key", "create", "--db", db, "--name", SPARE_INGEST_KEY_NAME]),
+    spareToken: cli(bin, dir, ["token", "create", "--db", db, "--email", accounts.admins.email, "--name", SPARE_TOKEN_NAME]),
+  };
+}
+
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), "analytics-e2e-"));
   let bin = process.env.ANALYTICS_BIN;
@@ -102,9 +116,21 @@ export default async function globalSetup() {
     throw err;
   }
 
+  // Credentials made the way an operator makes them: an ingest key the tests
+  // send events with, and a spare ingest key and an API token for the Admins
+  // page to revoke.
+  let secrets: Secrets;
+  try {
+    secrets = createSecrets(bin, db, dir, accounts);
+  } catch (err) {
+    server.kill("SIGKILL");
+    throw err;
+  }
+
   // Workers inherit the environment the global setup leaves behind.
   process.env.E2E_BASE_URL = baseURL;
   process.env.E2E_ACCOUNTS = JSON.stringify(accounts);
+  process.env.E2E_SECRETS = JSON.stringify(secrets);
 
   return async () => {
     if (server.exitCode == null) {

@@ -19,7 +19,7 @@ const port = Number(process.argv[2] ?? 5180);
 const ROLES = {
   viewer: ["VIEW_ANALYTICS"],
   analyst: ["VIEW_ANALYTICS", "EXPORT_DATA"],
-  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT"],
+  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES"],
 };
 const sessions = new Map();
 const audit = [];
@@ -239,6 +239,89 @@ async function body(req) {
   }
 }
 
+// Prices and admin lifecycle, in memory (the shapes of the contract, not its rules).
+const prices = [
+  { service: "anthropic", model: "claude-sonnet-4-5", aliases: ["claude-sonnet-4-5-20250929"], effective_from: "2025-09-29", rates: { input: "3.00", output: "15.00", cache_write_5m: "3.75", cache_write_1h: "6.00", cache_read: "0.30" }, long_context_threshold: 200000, long_context_rates: {}, note: "", source: "built-in" },
+  { service: "anthropic", model: "claude-haiku-4-5", aliases: [], effective_from: "2025-10-15", rates: { input: "1.00", output: "5.00", cache_write_5m: "1.25", cache_write_1h: "2.00", cache_read: "0.10" }, note: "", source: "built-in" },
+  { service: "elevenlabs", model: "eleven_multilingual_v2", aliases: [], effective_from: "2025-01-01", rates: { characters: "0.30" }, note: "", source: "file" },
+  { service: "s3", model: "standard", aliases: [], effective_from: "2025-01-01", rates: { transfer_out: "0.09", tier1_requests: "0.005", tier2_requests: "0.0004" }, note: "", source: "built-in" },
+];
+let unpriced = process.env.MOCK_UNPRICED ? [{ service: "anthropic", model: "claude-experimental-x", calls: 262 }] : [];
+const admins = [
+  { id: 1, email: "owner@x.test", role: "owner", disabled: false, created_at: "2026-01-05T09:00:00Z", last_login_at: new Date().toISOString() },
+  { id: 2, email: "analyst@x.test", role: "analyst", disabled: false, created_at: "2026-02-11T14:30:00Z", last_login_at: null },
+  { id: 3, email: "viewer@x.test", role: "viewer", disabled: true, created_at: "2026-03-02T08:15:00Z", last_login_at: "2026-06-01T10:00:00Z" },
+];
+const tokens = [
+  { id: 1, admin_id: 1, admin_email: "owner@x.test", name: "grafana", created_at: "2026-04-01T00:00:00Z", expires_at: "2026-12-30T00:00:00Z", last_used_at: "2026-11-28T07:00:00Z", revoked_at: null },
+  { id: 2, admin_id: 2, admin_email: "analyst@x.test", name: "laptop", created_at: "2026-05-01T00:00:00Z", expires_at: null, last_used_at: null, revoked_at: "2026-06-01T00:00:00Z" },
+];
+const ingestKeys = [
+  { id: 1, name: "story-backend", created_at: "2026-01-05T09:00:00Z", expires_at: null, last_used_at: new Date().toISOString(), revoked_at: null },
+];
+
+async function lifecycle(req, res, p, q) {
+  const m = req.method;
+  if (p === "/admin/prices" && m === "GET") return send(res, 200, { entries: prices, unpriced });
+  if (p === "/admin/prices" && m === "POST") {
+    const b = await body(req);
+    let added = 0, replaced = 0;
+    for (const e of b.entries ?? []) {
+      const i = prices.findIndex((x) => x.service === e.service && x.model === e.model && x.effective_from === e.effective_from);
+      const entry = { aliases: [], note: "", ...e, source: "database" };
+      if (i >= 0) { prices[i] = entry; replaced++; } else { prices.push(entry); added++; }
+    }
+    return send(res, 200, { added, replaced, entries: prices });
+  }
+  if (p === "/admin/prices" && m === "DELETE") {
+    const i = prices.findIndex((x) => x.source === "database" && x.service === q.get("service") && x.model === q.get("model") && x.effective_from === q.get("effective_from"));
+    if (i < 0) return send(res, 404, { error: "no database entry with that service, model and effective_from" });
+    prices.splice(i, 1);
+    return send(res, 200, { removed: 1 });
+  }
+  if (p === "/admin/prices/reprice" && m === "POST") {
+    const b = await body(req);
+    const priced = unpriced.filter((u) => prices.some((x) => x.model === u.model) && (!b.model || b.model === u.model));
+    const by_model = priced.map((u) => ({ service: u.service, model: u.model, calls: u.calls, calls_repriced: u.calls, old_cost_cents: 0, new_cost_cents: u.calls * 1.25, unpriced_before: u.calls, unpriced_after: 0 }));
+    const n = by_model.reduce((a, x) => a + x.calls, 0);
+    if (!b.dry_run) unpriced = unpriced.filter((u) => !priced.includes(u));
+    return send(res, 200, { dry_run: !!b.dry_run, calls_examined: n, calls_repriced: n, unpriced_before: n, unpriced_after: 0, old_cost_cents: 0, new_cost_cents: n * 1.25, by_model });
+  }
+  if (p === "/admin/admins" && m === "GET") return send(res, 200, { admins });
+  let mm = /^\/admin\/admins\/(\d+)(\/reset-password)?$/.exec(p);
+  if (mm) {
+    const a = admins.find((x) => x.id === Number(mm[1]));
+    if (!a) return send(res, 404, { error: "no such admin" });
+    const owners = admins.filter((x) => x.role === "owner" && !x.disabled);
+    const last = owners.length === 1 && owners[0] === a;
+    if (mm[2] && m === "POST") return send(res, 200, { password: Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2) });
+    if (m === "PATCH") {
+      const b = await body(req);
+      if (last && ((b.role && b.role !== "owner") || b.disabled)) return send(res, 409, { error: `${a.email} is the last enabled owner` });
+      Object.assign(a, b);
+      return send(res, 200, a);
+    }
+    if (m === "DELETE") {
+      if (last) return send(res, 409, { error: `${a.email} is the last enabled owner` });
+      admins.splice(admins.indexOf(a), 1);
+      res.writeHead(204);
+      return res.end();
+    }
+  }
+  if (p === "/admin/tokens" && m === "GET") return send(res, 200, { tokens });
+  if (p === "/admin/ingest-keys" && m === "GET") return send(res, 200, { ingest_keys: ingestKeys });
+  mm = /^\/admin\/(tokens|ingest-keys)\/(\d+)$/.exec(p);
+  if (mm && m === "DELETE") {
+    const list = mm[1] === "tokens" ? tokens : ingestKeys;
+    const t = list.find((x) => x.id === Number(mm[2]) && !x.revoked_at);
+    if (!t) return send(res, 404, { error: `no live ${mm[1] === "tokens" ? "token" : "ingest key"} with id ${mm[2]}` });
+    t.revoked_at = new Date().toISOString();
+    res.writeHead(204);
+    return res.end();
+  }
+  return send(res, 404, { error: "not found" });
+}
+
 createServer(async (req, res) => {
   const url = new URL(req.url, "http://x");
   const p = url.pathname;
@@ -250,7 +333,8 @@ createServer(async (req, res) => {
     const role = /^(viewer|analyst|owner)@/.exec(b.email ?? "")?.[1];
     if (!role || b.password !== "demo") return send(res, 401, { error: "invalid email or password" });
     const id = Math.random().toString(36).slice(2);
-    const s = { email: b.email, role, permissions: ROLES[role], csrf_token: `csrf-${id}` };
+    const today = new Date().toISOString().slice(0, 10);
+    const s = { email: b.email, role, permissions: ROLES[role], csrf_token: `csrf-${id}`, today, timezone: "UTC" };
     sessions.set(id, s);
     log(s, "login_succeeded");
     return send(res, 200, s, { "Set-Cookie": `session=${id}; Path=/; HttpOnly; SameSite=Strict` });
@@ -282,6 +366,13 @@ createServer(async (req, res) => {
     if (!s.permissions.includes("VIEW_AUDIT")) return send(res, 403, { error: "missing permission VIEW_AUDIT" });
     const entries = audit.filter((e) => (!q.get("admin") || e.admin_email === q.get("admin")) && (!q.get("action") || e.action === q.get("action")));
     return send(res, 200, { entries: entries.slice(0, Number(q.get("limit") ?? 50)), next_before: null });
+  }
+  const csrfOK = req.headers["x-csrf-token"] === s.csrf_token;
+  if (p === "/admin/prices" || p === "/admin/prices/reprice" || /^\/admin\/(admins|tokens|ingest-keys)(\/|$)/.test(p)) {
+    if (req.method !== "GET" && !csrfOK) return send(res, 403, { error: "invalid CSRF token" });
+    const need = p.startsWith("/admin/prices") ? (req.method === "GET" ? null : "MANAGE_PRICES") : "MANAGE_ADMINS";
+    if (need && !s.permissions.includes(need)) return send(res, 403, { error: `missing permission ${need}` });
+    return lifecycle(req, res, p, q);
   }
   const r = range(q);
   if (r.error) return send(res, 400, { error: r.error });

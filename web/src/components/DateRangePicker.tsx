@@ -120,6 +120,7 @@ export function DateRangePicker({
             defaultMonth={narrow ? (to ?? today) : subMonths(to ?? today, 1)}
             endMonth={today}
             disabled={{ after: today }}
+            today={today}
             weekStartsOn={1}
             showOutsideDays={false}
           />

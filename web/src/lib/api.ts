@@ -89,6 +89,15 @@ export async function postJSON<T>(path: string, body: unknown): Promise<T> {
   return (text ? JSON.parse(text) : {}) as T;
 }
 
+/** Sends a state change (PATCH, DELETE, …) with the CSRF header; an empty answer (204) is {}. */
+export async function sendJSON<T>(method: "PATCH" | "PUT" | "DELETE" | "POST", path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "X-CSRF-Token": csrfToken };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
 /** POSTs JSON and reads the server-sent events of the answer. */
 export async function postEventStream(path: string, body: unknown, onEvent: (e: SSEEvent) => void, signal?: AbortSignal): Promise<void> {
   const res = await send(path, {

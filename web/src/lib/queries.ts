@@ -3,16 +3,34 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getJSON, rangeParams } from "./api";
 import type { DayRange } from "./dateRange";
-import type { AuditPage, CostBreakdown, DashboardMetrics, Session, TopUser, TopUsersSort, UserGrowth } from "./types";
+import type {
+  AdminAccount,
+  AdminToken,
+  AuditPage,
+  CostBreakdown,
+  DashboardMetrics,
+  IngestKey,
+  PriceCatalog,
+  Session,
+  TopUser,
+  TopUsersSort,
+  UserGrowth,
+} from "./types";
 
-export function useSession(opts: { allowSignedOut?: boolean } = {}) {
+export function useSession(opts: { allowSignedOut?: boolean; refresh?: boolean } = {}) {
   return useQuery({
     queryKey: ["session"],
     queryFn: () => getJSON<Session>("/api/session"),
     staleTime: Infinity,
+    // The session carries the server's today: asking again now and then
+    // keeps a dashboard left open overnight on the right day (sessions do
+    // not slide, so this does not keep one alive).
+    refetchInterval: opts.refresh ? SESSION_REFRESH_MS : false,
     meta: { allowSignedOut: opts.allowSignedOut ?? false },
   });
 }
+
+export const SESSION_REFRESH_MS = 10 * 60_000;
 
 export function useDashboard(range: DayRange, enabled: boolean) {
   return useQuery({
@@ -67,6 +85,45 @@ export function useAudit(filter: { admin: string; action: string }, enabled: boo
       }),
     initialPageParam: null as string | number | null,
     getNextPageParam: (last) => last.next_before ?? undefined,
+    enabled,
+    staleTime: 10_000,
+  });
+}
+
+/** The price catalog and the models that still have unpriced calls. */
+export function usePrices() {
+  return useQuery({
+    queryKey: ["prices"],
+    queryFn: () => getJSON<PriceCatalog>("/admin/prices"),
+    staleTime: 10_000,
+  });
+}
+
+/** Queries whose figures a price change or a reprice can change. */
+export const PRICED_QUERY_KEYS = [["prices"], ["dashboard"], ["costs"], ["growth"], ["top-users"]] as const;
+
+export function useAdmins(enabled = true) {
+  return useQuery({
+    queryKey: ["admins"],
+    queryFn: () => getJSON<{ admins: AdminAccount[] }>("/admin/admins"),
+    enabled,
+    staleTime: 10_000,
+  });
+}
+
+export function useTokens(enabled = true) {
+  return useQuery({
+    queryKey: ["tokens"],
+    queryFn: () => getJSON<{ tokens: AdminToken[] }>("/admin/tokens"),
+    enabled,
+    staleTime: 10_000,
+  });
+}
+
+export function useIngestKeys(enabled = true) {
+  return useQuery({
+    queryKey: ["ingest-keys"],
+    queryFn: () => getJSON<{ ingest_keys: IngestKey[] }>("/admin/ingest-keys"),
     enabled,
     staleTime: 10_000,
   });

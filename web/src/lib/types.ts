@@ -3,13 +3,17 @@
 // decimal numbers that may carry sub-cent digits.
 
 export type Role = "viewer" | "analyst" | "owner";
-export type Permission = "VIEW_ANALYTICS" | "EXPORT_DATA" | "MANAGE_ADMINS" | "VIEW_AUDIT";
+export type Permission = "VIEW_ANALYTICS" | "EXPORT_DATA" | "MANAGE_ADMINS" | "VIEW_AUDIT" | "MANAGE_PRICES";
 
 export interface Session {
   email: string;
   role: Role;
   permissions: Permission[];
   csrf_token: string;
+  /** Today in the server's reporting zone (YYYY-MM-DD): the dashboard's "today". */
+  today?: string;
+  /** The reporting zone's IANA name, e.g. "UTC". */
+  timezone?: string;
 }
 
 export interface Period {
@@ -82,6 +86,15 @@ export interface ModelCost {
   cost_cents: number;
   cost_dollars: number;
   percentage: number;
+  /** The catalog entries (or the caller's own cost) that priced these calls. */
+  priced_by?: PriceRef[] | null;
+}
+
+/** Which price priced a call: a catalog entry, or "caller" for an event's own cost_cents. */
+export interface PriceRef {
+  model?: string;
+  effective_from: string;
+  source: PriceSource | "caller";
 }
 
 export interface OperationCost {
@@ -154,4 +167,109 @@ export interface AuditEntry {
 export interface AuditPage {
   entries: AuditEntry[];
   next_before: string | number | null;
+}
+
+// Prices (GET/POST/DELETE /admin/prices, POST /admin/prices/reprice).
+
+export type PriceSource = "built-in" | "file" | "database";
+
+/** Rates are US dollars as decimal strings ("3.00"), per the unit of each rate. */
+export type Rates = Record<string, string>;
+
+export interface PriceEntry {
+  service: Service;
+  model: string;
+  aliases?: string[] | null;
+  effective_from: string;
+  rates: Rates;
+  long_context_threshold?: number;
+  long_context_rates?: Rates | null;
+  note?: string;
+  source: PriceSource;
+}
+
+export interface UnpricedModel {
+  service: Service;
+  model: string;
+  calls: number;
+}
+
+export interface PriceCatalog {
+  entries: PriceEntry[];
+  unpriced: UnpricedModel[];
+}
+
+/** One entry as POST /admin/prices takes it (the --prices file format). */
+export interface NewPriceEntry {
+  service: Service;
+  model: string;
+  effective_from: string;
+  rates: Rates;
+  note?: string;
+}
+
+export interface PricesAdded {
+  added: number;
+  replaced: number;
+  entries: PriceEntry[];
+}
+
+export interface RepriceRequest {
+  since?: string;
+  until?: string;
+  model?: string;
+  dry_run: boolean;
+}
+
+export interface RepriceModel {
+  service: Service;
+  model: string;
+  calls: number;
+  calls_repriced: number;
+  old_cost_cents: number;
+  new_cost_cents: number;
+  unpriced_before: number;
+  unpriced_after: number;
+}
+
+export interface RepriceResult {
+  dry_run: boolean;
+  calls_examined: number;
+  calls_repriced: number;
+  unpriced_before: number;
+  unpriced_after: number;
+  old_cost_cents: number;
+  new_cost_cents: number;
+  by_model: RepriceModel[] | null;
+}
+
+// Admin credential lifecycle (owners: /admin/admins, /admin/tokens, /admin/ingest-keys).
+
+export interface AdminAccount {
+  id: number;
+  email: string;
+  role: Role;
+  disabled: boolean;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface AdminToken {
+  id: number;
+  admin_id: number;
+  admin_email: string;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface IngestKey {
+  id: number;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { AudioLines, BarChart3, DollarSign, Loader2, LogOut, ScrollText, Sparkles, Users } from "lucide-react";
-import { ApiError, postJSON } from "../lib/api";
+import { BarChart3, DollarSign, Loader2, ScrollText, Sparkles, Users } from "lucide-react";
 import {
   describeRange,
   rangeDays,
@@ -9,6 +8,7 @@ import {
   type DayRange,
 } from "../lib/dateRange";
 import { formatInt } from "../lib/format";
+import { navigate } from "../lib/nav";
 import { useCosts, useDashboard, useGrowth } from "../lib/queries";
 import type { Session, TopUsersSort } from "../lib/types";
 import { DateRangePicker } from "../components/DateRangePicker";
@@ -17,8 +17,6 @@ import { ErrorState } from "../components/ErrorState";
 import { KpiCards } from "../components/KpiCards";
 import { UnpricedWarning } from "../components/UnpricedWarning";
 import { Alert } from "../components/ui/alert";
-import { Badge } from "../components/ui/badge";
-import { Button } from "../components/ui/button";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "../components/ui/tabs";
 import { cn } from "../components/ui/cn";
 import { UsageTab } from "../tabs/UsageTab";
@@ -84,52 +82,13 @@ function useView(today: Date) {
   return [view, update] as const;
 }
 
-function TopBar({ session }: { session: Session }) {
-  const [busy, setBusy] = useState(false);
-  const signOut = async () => {
-    setBusy(true);
-    try {
-      await postJSON("/logout", {});
-    } catch (err) {
-      // Already signed out is fine; anything else still ends here.
-      if (!(err instanceof ApiError)) throw err;
-    }
-    window.location.assign("/login");
-  };
-  return (
-    <header className="topbar">
-      <div className="topbar-inner">
-        <a className="brand" href="/admin/analytics">
-          <span className="brand-mark" aria-hidden="true">
-            <AudioLines size={18} />
-          </span>
-          <span className="brand-name">
-            CodeStory <span className="brand-sub">Analytics</span>
-          </span>
-        </a>
-        <div className="topbar-user">
-          <span className="user-email-top" title={session.email}>
-            {session.email}
-          </span>
-          <Badge tone={session.role === "owner" ? "accent" : "neutral"} data-testid="role-badge">
-            {session.role}
-          </Badge>
-          <Button variant="ghost" size="sm" onClick={signOut} disabled={busy} aria-label="Sign out">
-            <LogOut size={16} aria-hidden="true" />
-            <span className="hide-sm">Sign out</span>
-          </Button>
-        </div>
-      </div>
-    </header>
-  );
-}
-
-export function AnalyticsPage({ session }: { session: Session }) {
-  const [today] = useState(() => new Date());
+/** The analytics view. `today` is the server's (see lib/clock.ts), never the browser's. */
+export function AnalyticsPage({ session, today, zone }: { session: Session; today: Date; zone: string | null }) {
   const [view, update] = useView(today);
   const { range, rangeError } = view;
   const canExport = session.permissions.includes("EXPORT_DATA");
   const canAudit = session.permissions.includes("VIEW_AUDIT");
+  const canPrice = session.permissions.includes("MANAGE_PRICES");
   const tab: Tab = view.tab === "audit" && !canAudit ? "usage" : view.tab;
 
   const askState = useAsk();
@@ -150,7 +109,7 @@ export function AnalyticsPage({ session }: { session: Session }) {
 
   const unpricedCalls = Math.max(dashboard.data?.totals.unpriced_calls ?? 0, costs.data?.unpriced_calls ?? 0);
   const unpricedModels = useMemo(
-    () => (costs.data?.by_model ?? []).filter((m) => m.unpriced_calls > 0).map((m) => m.model || "(no model)"),
+    () => (costs.data?.by_model ?? []).filter((m) => m.unpriced_calls > 0).map((m) => ({ service: m.service, model: m.model })),
     [costs.data],
   );
 
@@ -159,99 +118,98 @@ export function AnalyticsPage({ session }: { session: Session }) {
   }, [range]);
 
   return (
-    <div className="app">
-      <TopBar session={session} />
-      <main className="page">
-        <div className="page-header">
-          <div className="page-heading">
-            <h1>Analytics</h1>
-            <p className="subtitle">
-              {describeRange(range)}
-              {ok && (
-                <>
-                  <span className="dot" aria-hidden="true">·</span>
-                  {formatInt(rangeDays(range))} days
-                </>
-              )}
-              {dashboard.data && (
-                <>
-                  <span className="dot" aria-hidden="true">·</span>
-                  {dashboard.data.period.timezone}
-                </>
-              )}
-              {loading && (
-                <span className="updating" role="status">
-                  <Loader2 size={14} className="spin" aria-hidden="true" /> Updating
-                </span>
-              )}
-            </p>
-          </div>
-          <div className="page-actions">
-            <DateRangePicker range={range} today={today} onChange={(r) => update({ range: r, rangeError: null })} />
-            {canExport && <ExportMenu range={range} disabled={!ok} />}
-          </div>
+    <main className="page">
+      <div className="page-header">
+        <div className="page-heading">
+          <h1>Analytics</h1>
+          <p className="subtitle">
+            {describeRange(range)}
+            {ok && (
+              <>
+                <span className="dot" aria-hidden="true">·</span>
+                {formatInt(rangeDays(range))} days
+              </>
+            )}
+            {(zone ?? dashboard.data?.period.timezone) && (
+              <>
+                <span className="dot" aria-hidden="true">·</span>
+                <span data-testid="range-timezone">{zone ?? dashboard.data?.period.timezone}</span>
+              </>
+            )}
+            {loading && (
+              <span className="updating" role="status">
+                <Loader2 size={14} className="spin" aria-hidden="true" /> Updating
+              </span>
+            )}
+          </p>
         </div>
+        <div className="page-actions">
+          <DateRangePicker range={range} today={today} onChange={(r) => update({ range: r, rangeError: null })} />
+          {canExport && <ExportMenu range={range} disabled={!ok} />}
+        </div>
+      </div>
 
-        {!ok ? (
-          <Alert tone="danger" title={rangeError} data-testid="range-refusal">
-            Nothing was requested. Choose a range that ends on or after its start and spans at most 365 days.
-          </Alert>
-        ) : coreError ? (
-          <ErrorState error={coreError} onRetry={refetchAll} />
-        ) : (
-          <div className={cn("content", updating && "is-stale")} aria-busy={loading}>
-            <KpiCards dashboard={dashboard.data} costs={costs.data} growth={growth.data} />
-            <UnpricedWarning
-              calls={unpricedCalls}
-              models={unpricedModels}
-              onShow={tab === "costs" ? undefined : () => update({ tab: "costs" })}
-            />
-            <Tabs id="analytics" value={tab} onValueChange={(t) => update({ tab: t as Tab }, "replace")}>
-              <TabsList label="Analytics views">
-                <TabsTrigger value="usage">
-                  <BarChart3 size={16} aria-hidden="true" />
-                  Usage
-                </TabsTrigger>
-                <TabsTrigger value="costs">
-                  <DollarSign size={16} aria-hidden="true" />
-                  Costs
-                </TabsTrigger>
-                <TabsTrigger value="users">
-                  <Users size={16} aria-hidden="true" />
-                  Users
-                </TabsTrigger>
-                {canAudit && (
-                  <TabsTrigger value="audit">
-                    <ScrollText size={16} aria-hidden="true" />
-                    Audit
-                  </TabsTrigger>
-                )}
-                <TabsTrigger value="ask">
-                  <Sparkles size={16} aria-hidden="true" />
-                  Ask
-                </TabsTrigger>
-              </TabsList>
-              <TabsContent value="usage">
-                <UsageTab dashboard={dashboard.data} />
-              </TabsContent>
-              <TabsContent value="costs">
-                <CostsTab costs={costs.data} />
-              </TabsContent>
-              <TabsContent value="users">
-                <UsersTab growth={growth.data} range={range} sortBy={view.sort} onSortBy={(s) => update({ sort: s }, "replace")} />
-              </TabsContent>
+      {!ok ? (
+        <Alert tone="danger" title={rangeError} data-testid="range-refusal">
+          Nothing was requested. Choose a range that ends on or after its start and spans at most 365 days.
+        </Alert>
+      ) : coreError ? (
+        <ErrorState error={coreError} onRetry={refetchAll} />
+      ) : (
+        <div className={cn("content", updating && "is-stale")} aria-busy={loading}>
+          <KpiCards dashboard={dashboard.data} costs={costs.data} growth={growth.data} />
+          <UnpricedWarning
+            calls={unpricedCalls}
+            models={unpricedModels}
+            canPrice={canPrice}
+            onPrice={(m) => navigate("prices", { service: m.service, model: m.model, since: range.start, until: range.end })}
+            onShow={tab === "costs" ? undefined : () => update({ tab: "costs" })}
+          />
+          <Tabs id="analytics" value={tab} onValueChange={(t) => update({ tab: t as Tab }, "replace")}>
+            <TabsList label="Analytics views">
+              <TabsTrigger value="usage">
+                <BarChart3 size={16} aria-hidden="true" />
+                Usage
+              </TabsTrigger>
+              <TabsTrigger value="costs">
+                <DollarSign size={16} aria-hidden="true" />
+                Costs
+              </TabsTrigger>
+              <TabsTrigger value="users">
+                <Users size={16} aria-hidden="true" />
+                Users
+              </TabsTrigger>
               {canAudit && (
-                <TabsContent value="audit">
-                  <AuditTab />
-                </TabsContent>
+                <TabsTrigger value="audit">
+                  <ScrollText size={16} aria-hidden="true" />
+                  Audit
+                </TabsTrigger>
               )}
-              <TabsContent value="ask">
-                <AskTab state={askState} />
+              <TabsTrigger value="ask">
+                <Sparkles size={16} aria-hidden="true" />
+                Ask
+              </TabsTrigger>
+            </TabsList>
+            <TabsContent value="usage">
+              <UsageTab dashboard={dashboard.data} />
+            </TabsContent>
+            <TabsContent value="costs">
+              <CostsTab costs={costs.data} />
+            </TabsContent>
+            <TabsContent value="users">
+              <UsersTab growth={growth.data} range={range} sortBy={view.sort} onSortBy={(s) => update({ sort: s }, "replace")} />
+            </TabsContent>
+            {canAudit && (
+              <TabsContent value="audit">
+                <AuditTab />
               </TabsContent>
-            </Tabs>
-          </div>
-        )}
-      </main>
-    </div>
+            )}
+            <TabsContent value="ask">
+              <AskTab state={askState} />
+            </TabsContent>
+          </Tabs>
+        </div>
+      )}
+    </main>
   );
 }

@@ -1,14 +1,40 @@
-import { useEffect } from "react";
+import { useEffect, useMemo } from "react";
 import { ApiError, setCsrfToken } from "../lib/api";
+import { serverToday, serverZone } from "../lib/clock";
+import { usePage } from "../lib/nav";
 import { useSession } from "../lib/queries";
+import type { Session } from "../lib/types";
 import { ErrorState } from "../components/ErrorState";
 import { ToastProvider } from "../components/Toast";
+import { TopBar } from "../components/TopBar";
 import { Skeleton } from "../components/ui/skeleton";
 import { AnalyticsPage } from "./AnalyticsPage";
+import { PricesPage } from "./PricesPage";
+import { AdminsPage } from "./AdminsPage";
+
+/** The header and the page the URL names. Today and the zone are the server's. */
+function Shell({ session }: { session: Session }) {
+  const asked = usePage();
+  const page = asked === "admins" && !session.permissions.includes("MANAGE_ADMINS") ? "analytics" : asked;
+  const today = useMemo(() => serverToday(session), [session]);
+  const zone = serverZone(session);
+  return (
+    <div className="app">
+      <TopBar session={session} page={page} today={today} zone={zone} />
+      {page === "prices" ? (
+        <PricesPage session={session} today={today} />
+      ) : page === "admins" ? (
+        <AdminsPage session={session} />
+      ) : (
+        <AnalyticsPage session={session} today={today} zone={zone} />
+      )}
+    </div>
+  );
+}
 
 /** Loads the session (401 sends the browser to /login), then the page. */
 export function DashboardApp() {
-  const session = useSession();
+  const session = useSession({ refresh: true });
   useEffect(() => {
     if (session.data) setCsrfToken(session.data.csrf_token);
   }, [session.data]);
@@ -16,7 +42,7 @@ export function DashboardApp() {
   if (session.data) {
     return (
       <ToastProvider>
-        <AnalyticsPage session={session.data} />
+        <Shell session={session.data} />
       </ToastProvider>
     );
   }

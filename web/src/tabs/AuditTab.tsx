@@ -18,6 +18,16 @@ const KNOWN_ACTIONS = [
   "login_succeeded",
   "login_failed",
   "token_created",
+  // Prices (issue 10) and the credential lifecycle (issue 11).
+  "prices_updated",
+  "price_removed",
+  "prices_repriced",
+  "event_voided",
+  "admin_updated",
+  "admin_deleted",
+  "admin_password_reset",
+  "token_revoked",
+  "ingest_key_revoked",
 ];
 
 function isExport(e: AuditEntry): boolean {

@@ -5,7 +5,8 @@ import { Skeleton } from "../components/ui/skeleton";
 import { ChartFrame, ChartTooltip, Legend, animate, axisProps, dayTick, gridProps } from "../components/charts";
 import { formatBytes, formatCompact, formatInt, formatShare, formatUSD, formatUSDCompact } from "../lib/format";
 import { SERVICES, serviceColor, serviceName } from "../lib/services";
-import type { CostBreakdown, ModelCost } from "../lib/types";
+import { sourceLabel } from "../lib/prices";
+import type { CostBreakdown, ModelCost, PriceRef } from "../lib/types";
 
 function usage(m: ModelCost): string {
   const parts: string[] = [];
@@ -28,6 +29,16 @@ function ShareBar({ pct, color }: { pct: number; color: string }) {
       <span className="share-label">{formatShare(pct)}</span>
     </span>
   );
+}
+
+/** "priced by the built-in price of 2025-09-29; cost sent with the event" */
+function pricedBy(refs: PriceRef[], model: string): string {
+  const parts = refs.map((r) =>
+    r.source === "caller"
+      ? "cost sent with the event"
+      : `${sourceLabel(r.source).toLowerCase()} price${r.model && r.model !== model ? ` of ${r.model}` : ""} from ${r.effective_from}`,
+  );
+  return `Priced by ${parts.join("; ")}`;
 }
 
 function TableSkeleton({ rows = 5, cols = 5 }: { rows?: number; cols?: number }) {
@@ -180,6 +191,11 @@ export function CostsTab({ costs }: { costs?: CostBreakdown }) {
                           <div>
                             <div className="model-name">{m.model || "(no model)"}</div>
                             <div className="model-service">{serviceName(m.service)}</div>
+                            {m.priced_by && m.priced_by.length > 0 && (
+                              <div className="model-service" data-testid="priced-by">
+                                {pricedBy(m.priced_by, m.model)}
+                              </div>
+                            )}
                           </div>
                           {m.unpriced_calls > 0 && (
                             <Badge tone="warning" title="No price in the catalog: counted at $0">
