@@ -248,6 +248,13 @@ func (s *Store) FireAlert(ctx context.Context, a *analytics.Alert, msgs []analyt
 // ClaimDeliveries leases due messages with claimed_until (one writer at a
 // time in SQLite, so the claim is atomic).
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]analytics.Delivery, error) {
+	// Look first on a reader: an idle outbox must not take the single
+	// writer (which ingest needs) every poll.
+	var due bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+		AND (claimed_until IS NULL OR claimed_until < ?))`, ts(now), ts(now)).Scan(&due); err != nil || !due {
+		return nil, err
+	}
 	rows, err := s.write.QueryContext(ctx, `UPDATE webhook_outbox SET claimed_until = ?
 		WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= ?
 			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, id LIMIT ?)
