@@ -839,6 +839,16 @@ func NewWebhookSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
+// setSecrets gives each standard webhook a new signing secret (Slack
+// webhooks are not signed).
+func setSecrets(ws []Webhook) {
+	for i := range ws {
+		if ws[i].Format == WebhookStandard {
+			ws[i].Secret = NewWebhookSecret()
+		}
+	}
+}
+
 func (s *Budgets) checkHooks(ctx context.Context, b *Budget) error {
 	if s.CheckURL == nil {
 		return nil
@@ -876,9 +886,7 @@ func (t *Tools) CreateBudget(ctx context.Context, in BudgetInput) (*Budget, erro
 	if err := s.checkHooks(ctx, &b); err != nil {
 		return nil, err
 	}
-	for i := range b.Webhooks {
-		b.Webhooks[i].Secret = NewWebhookSecret()
-	}
+	setSecrets(b.Webhooks)
 	if err := s.Store.CreateBudget(ctx, &b); err != nil {
 		return nil, err
 	}
@@ -946,9 +954,7 @@ func (t *Tools) UpdateBudget(ctx context.Context, in BudgetInput) (*Budget, erro
 		if err := s.checkHooks(ctx, &b); err != nil {
 			return nil, err
 		}
-		for i := range b.Webhooks {
-			b.Webhooks[i].Secret = NewWebhookSecret()
-		}
+		setSecrets(b.Webhooks)
 	}
 	if err := s.Store.UpdateBudget(ctx, &b, replace); err != nil {
 		return nil, err

@@ -205,7 +205,7 @@ func init() {
 		openAPIOps[k] = v
 	}
 	money := map[string]any{"type": "string", "description": "exact decimal dollars, e.g. \"500.00\""}
-	hook := obj(map[string]any{"id": tInt, "url": tStr, "format": tStr, "secret": map[string]any{"type": "string", "description": "whsec_…, only in the answer that created it"}})
+	hook := obj(map[string]any{"id": tInt, "url": tStr, "format": tStr, "secret": map[string]any{"type": "string", "description": "whsec_… (standard webhooks), only in the answer that created it"}})
 	progress := map[string]any{"user_id": tStr, "spend_dollars": money, "percent": tNum, "remaining_dollars": money,
 		"thresholds_fired": arr(tInt), "forecast_dollars": money, "projected_date": map[string]any{"type": []string{"string", "null"}, "format": "date"}}
 	status := map[string]any{"budget": ref("Budget"), "period_start": tDate, "period_end": tDate, "today": tDate, "timezone": tStr,

@@ -186,10 +186,11 @@ func testBudgetCRUD(t *testing.T, h Harness) {
 	if b.ID == 0 || b.AmountDollars != "500.00" || !slices.Equal(b.Thresholds, []int{50, 80, 100}) || len(b.Webhooks) != 2 {
 		t.Fatalf("created %+v", b)
 	}
-	for _, w := range b.Webhooks {
-		if !strings.HasPrefix(w.Secret, "whsec_") {
-			t.Errorf("webhook %d secret %q: want whsec_…", w.ID, w.Secret)
-		}
+	if w := b.Webhooks[0]; !strings.HasPrefix(w.Secret, "whsec_") {
+		t.Errorf("standard webhook secret %q: want whsec_…", w.Secret)
+	}
+	if w := b.Webhooks[1]; w.Secret != "" {
+		t.Errorf("Slack webhook secret %q: Slack messages are not signed", w.Secret)
 	}
 	list, err := tools.ListBudgets(ctx)
 	if err != nil || len(list.Budgets) != 1 {
