@@ -62,7 +62,6 @@ func (s *Store) VoidEvents(ctx context.Context, voids []analytics.Event) (analyt
 	if err != nil {
 		return counts, err
 	}
-	ins := tx.StmtContext(ctx, s.stmts.insertEvent)
 	received := micros(s.now())
 	d := analytics.NewRollupDelta()
 	for i := range voids {
@@ -87,8 +86,9 @@ func (s *Store) VoidEvents(ctx context.Context, voids []analytics.Event) (analyt
 		if _, err := tx.ExecContext(ctx, `UPDATE events SET voided_by = ? WHERE rowid = ?`, v.ID, target.rowid); err != nil {
 			return counts, fmt.Errorf("void event %q: %w", v.Voids, err)
 		}
-		if _, err := insertEvent(ctx, ins, v, analytics.EventDay(v, loc), received); err != nil {
-			return counts, err
+		if _, err := tx.ExecContext(ctx, insertVoidSQL, v.ID, micros(v.Timestamp), int64(analytics.EventDay(v, loc)),
+			received, v.Voids, v.Reason); err != nil {
+			return counts, fmt.Errorf("insert void %q: %w", v.ID, err)
 		}
 		d.AddEvent(&target.Event, target.day, -1)
 		counts.Accepted++

@@ -12,9 +12,14 @@ import (
 const insertEventSQL = `INSERT INTO events (id, type, ts, day, user_id, service, operation, model,
 	input_tokens, output_tokens, cache_write_tokens, cache_write_1h_tokens, cache_read_tokens,
 	characters, bytes_transferred, requests, status, explicit_cost, cost, priced,
-	story_id, chapters, audio_ms, amount_cents, email, received_at, voids, reason, price_ref)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	story_id, chapters, audio_ms, amount_cents, email, received_at, price_ref)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 	ON CONFLICT (id) DO NOTHING`
+
+// insertVoidSQL stores an event_voided: its target and reason, nothing else
+// (binding two fewer columns on every ordinary event is measurable).
+const insertVoidSQL = `INSERT INTO events (id, type, ts, day, user_id, received_at, voids, reason)
+	VALUES (?, 'event_voided', ?, ?, '', ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 // IngestEvents stores a batch in one transaction: insert new events (skipping
 // known ids), aggregate the new ones in memory, then one upsert per touched
@@ -77,25 +82,22 @@ func insertEvent(ctx context.Context, ins *sql.Stmt, e *analytics.Event, day ana
 		e.UserID, string(e.Service), e.Operation, e.Model,
 		e.InputTokens, e.OutputTokens, e.CacheCreationInputTokens, e.CacheCreation1hTokens, e.CacheReadInputTokens,
 		e.Characters, e.BytesTransferred, e.Requests, e.Status, explicit, int64(e.Cost), e.Priced,
-		e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received, e.Voids, e.Reason, e.PriceRef.String())
+		e.StoryID, e.Chapters, e.AudioMillis, e.AmountCents, e.Email, received, e.PriceRef.String())
 	if err != nil {
 		return 0, fmt.Errorf("insert event %q: %w", e.ID, err)
 	}
 	return res.RowsAffected()
 }
 
-// unlinked marks a user-day row inserted by the running transaction until
-// linkUserDay links it; no other transaction ever sees it.
-const unlinked = -2
-
-// upsertUserDaySQL adds a user-day's delta and returns its prev_day (unlinked
-// for a new row) and its live event count afterwards.
-var upsertUserDaySQL = fmt.Sprintf(`INSERT INTO user_activity (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
-	VALUES (?, ?, %d, ?, ?, ?, ?, ?)
+// upsertUserDaySQL adds a user-day's delta and returns its prev_day and
+// its live event count afterwards. A stored user-day always has at least one
+// live event, so a count equal to the delta's own means the row is new.
+const upsertUserDaySQL = `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost)
+	VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (user_id, day) DO UPDATE SET events = events + excluded.events,
 		stories_created = stories_created + excluded.stories_created, api_calls = api_calls + excluded.api_calls,
 		audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost
-	RETURNING prev_day, events`, unlinked)
+	RETURNING prev_day, events`
 
 // applyDelta adds a batch's (possibly negative) deltas to every rollup. It
 // runs inside a write transaction; SQLite's single writer makes the
@@ -117,7 +119,7 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			delta.AudioMillis, int64(delta.Cost)).Scan(&prev, &left); err != nil {
 			return fmt.Errorf("update user activity: %w", err)
 		}
-		isNew := prev.Valid && prev.Int64 == unlinked
+		isNew := delta.Events > 0 && left == delta.Events
 		switch {
 		case left < 0 || (isNew && left == 0):
 			return fmt.Errorf("user activity of %q on %s would hold %d events: the correction does not match the stored events", ud.UserID, ud.Day, left)
@@ -256,23 +258,22 @@ const addCostSQL = `INSERT INTO cost_daily (day, service, model, operation, pric
 		requests = requests + excluded.requests,
 		cost = cost + excluded.cost`
 
-// linkUserDay links a user-day just inserted (prev_day = unlinked) and keeps
+// linkUserDay links a user-day just inserted (prev_day NULL) and keeps
 // the prev_day chain and active_spans deltas right: the new day's
 // predecessor is the user's latest earlier day, and a later day (a late
 // event filled a gap) is re-linked to the new day.
 func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map[analytics.SpanKey]int64) error {
 	prev := analytics.NoPrevDay
-	var prevArg any // NULL: no earlier day
 	var p int64
 	err := t.queryRow(ctx, t.st.prevDay, ud.UserID, int64(ud.Day)).Scan(&p)
 	switch {
 	case err == nil:
-		prev, prevArg = analytics.Day(p), p
+		prev = analytics.Day(p)
+		if _, err := t.exec(ctx, t.st.setPrev, p, ud.UserID, int64(ud.Day)); err != nil {
+			return fmt.Errorf("link user day: %w", err)
+		}
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("find previous user day: %w", err)
-	}
-	if _, err := t.exec(ctx, t.st.setPrev, prevArg, ud.UserID, int64(ud.Day)); err != nil {
-		return fmt.Errorf("link user day: %w", err)
 	}
 	spans[analytics.SpanKey{Day: ud.Day, Prev: prev}]++
 
