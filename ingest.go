@@ -14,6 +14,9 @@ type Ingester struct {
 	Store   Store
 	Pricer  Pricer
 	Decoder EventDecoder
+	// Committed, if set, is told (cheaply, without blocking) that a batch
+	// changed stored events, so budgets are evaluated at once.
+	Committed func()
 }
 
 // Refresher is a Pricer whose catalog can change at run time (price entries
@@ -68,6 +71,9 @@ func (in *Ingester) Ingest(ctx context.Context, raws []json.RawMessage) (IngestR
 			res.Rejected = append(res.Rejected, Rejection{Index: voidIndex[j], ID: voids[j].ID, Error: reason})
 		}
 		sortRejections(res.Rejected)
+	}
+	if res.Accepted > 0 && in.Committed != nil {
+		in.Committed()
 	}
 	return res, nil
 }

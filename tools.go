@@ -283,6 +283,9 @@ type Tools struct {
 	Store  Store
 	Prices PriceBook // nil: the price tools answer "unavailable"
 	Now    func() time.Time
+
+	// Budgets serves the budget tools; nil: they answer "unavailable".
+	Budgets *Budgets
 }
 
 func (t *Tools) now() time.Time {

@@ -45,6 +45,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/{$}", h(s.handleRoot)},
 	}
 	rs = append(rs, s.accessRoutes()...)
+	rs = append(rs, s.budgetRoutes()...)
 	return append(rs, s.Extra...)
 }
 

@@ -79,6 +79,7 @@ func (s *Server) addAdminTools(srv *mcp.Server) {
 		return t.ExportAnalytics(ctx, *in)
 	})
 	s.addPriceTools(srv)
+	s.addBudgetTools(srv)
 }
 
 func (s *Server) addIngestTools(srv *mcp.Server) {

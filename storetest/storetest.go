@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, h) })
 	t.Run("AuditSuppress", func(t *testing.T) { testAuditSuppress(t, h) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, h) })
+	t.Run("Budgets", func(t *testing.T) { testBudgets(t, h) })
 }
 
 var ctx = context.Background()

@@ -49,6 +49,8 @@ type app struct {
 	// may set X-Forwarded-For (serve --trusted-proxies).
 	login          auth.LoginCounter
 	trustedProxies []netip.Prefix
+	// bw is the budget service and its evaluator (budget.go).
+	bw *budgetWork
 }
 
 type appOptions struct {
@@ -92,6 +94,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	a.tools = &analytics.Tools{Store: fs, Prices: &pricing.Book{Live: pricer, Store: fs}}
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
+	a.wireBudgets(pricer)
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
 	if o.redisURL == "" {
 		a.limiter = guard.NewMemory(guard.AnalyticsRate, nil)

@@ -336,6 +336,17 @@ func TestPermissionMatrix(t *testing.T) {
 		"DELETE /admin/tokens/{id}":              {401, 401, 401, 403, 403, 403, 400, 401},
 		"GET /admin/ingest-keys":                 {401, 401, 401, 403, 403, 403, 200, 401},
 		"DELETE /admin/ingest-keys/{id}":         {401, 401, 401, 403, 403, 403, 400, 401},
+
+		// Budgets: every admin role reads, owners change; {id} is sent
+		// literally, so the tool's 400 comes after the guard.
+		"POST /admin/budgets":            {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/budgets":             {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/budgets/{id}":        {401, 401, 401, 403, 400, 400, 400, 401},
+		"PATCH /admin/budgets/{id}":      {401, 401, 401, 403, 403, 403, 400, 401},
+		"DELETE /admin/budgets/{id}":     {401, 401, 401, 403, 403, 403, 400, 401},
+		"GET /admin/budgets/{id}/status": {401, 401, 401, 403, 400, 400, 400, 401},
+		"GET /admin/alerts":              {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/anomalies":           {401, 401, 401, 403, 200, 200, 200, 401},
 	}
 	srv := (&app{}).handlerRoutesForTest()
 	for _, r := range srv {

@@ -30,6 +30,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
 	askLimit := fs.String("ask-daily-limit", e.envOr("ANALYTICS_ASK_DAILY_LIMIT", "1.00"), "each admin's daily cap on Ask's own Claude spend, in US dollars; 0 turns Ask off (ANALYTICS_ASK_DAILY_LIMIT)")
 	proxies := fs.String("trusted-proxies", e.envOr("ANALYTICS_TRUSTED_PROXIES", ""), "CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (ANALYTICS_TRUSTED_PROXIES; default: none, the TCP peer is the client)")
+	budgetOpts := e.budgetFlags(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -53,6 +54,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	defer a.Close()
 	a.trustedProxies = trusted
+	defer a.runBudgets(ctx, budgetOpts)()
 	s := a.store
 	if *withDemo {
 		if err := e.seedDemo(ctx, s, a.ingester); err != nil {
