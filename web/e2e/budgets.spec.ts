@@ -170,18 +170,33 @@ test("an owner creates a budget; spend crosses 50, 80 and 100%; the page equals 
     await shown.getByRole("button", { name: "Done" }).click();
     await expect(shown).toHaveCount(0);
 
-    // $6.00: 60%, crosses 50.
-    await ingest(page, [call(`e2e-b-${tag}-1`, user, 600)]);
+    // $6.00 now, and $0.70 two days ago: the last 7 complete days average
+    // $0.10, so the forecast is spend + $0.10 × days left. The call two days
+    // ago counts in the spend only when it is in this month.
+    const today = utcDay(0);
+    const past = utcDay(2);
+    const pastCents = past.slice(0, 7) === today.slice(0, 7) ? 70 : 0;
+    const [y, m] = today.split("-").map(Number);
+    const daysLeft = new Date(Date.UTC(y, m, 0)).getUTCDate() - Number(today.slice(8));
+    const usd = (cents: number) => (cents / 100).toFixed(2);
+    await ingest(page, [call(`e2e-b-${tag}-1`, user, 600), call(`e2e-b-${tag}-0`, user, 70, `${past}T12:00:00Z`)]);
     await waitFor("the 50% alert", async () => {
       const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
       return alerts.length === 1 && alerts[0].deliveries?.[0]?.state === "delivered" ? alerts : undefined;
     });
     await page.getByTestId("budgets-refresh").click();
+    let spend = 600 + pastCents;
     let st = await getJSON<BudgetStatus>(api.req, `/admin/budgets/${id}/status`);
-    expect(st).toMatchObject({ spend_dollars: "6.00", percent: 60, thresholds_fired: [50], remaining_dollars: "4.00" });
+    expect(st).toMatchObject({
+      spend_dollars: usd(spend),
+      percent: spend / 10,
+      thresholds_fired: [50],
+      remaining_dollars: usd(1000 - spend),
+      forecast_dollars: usd(spend + 10 * daysLeft),
+    });
     await expectCardMatches(page, id, st);
 
-    // Another $4.50: $10.50, 105%, crosses 80 and 100 in one batch.
+    // Another $4.50: crosses 80 and 100 in one batch.
     await ingest(page, [call(`e2e-b-${tag}-2`, user, 250), call(`e2e-b-${tag}-3`, user, 200)]);
     const alerts = await waitFor("three delivered alerts", async () => {
       const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
@@ -189,9 +204,16 @@ test("an owner creates a budget; spend crosses 50, 80 and 100%; the page equals 
     });
     expect(alerts.map((a) => a.threshold_percent).sort((a, b) => a - b)).toEqual([50, 80, 100]);
     await page.getByTestId("budgets-refresh").click();
+    spend += 450;
     st = await getJSON<BudgetStatus>(api.req, `/admin/budgets/${id}/status`);
-    expect(st).toMatchObject({ spend_dollars: "10.50", percent: 105, thresholds_fired: [50, 80, 100], remaining_dollars: "0.00" });
-    expect(st.projected_date).toBe(utcDay(0));
+    expect(st).toMatchObject({
+      spend_dollars: usd(spend),
+      percent: spend / 10,
+      thresholds_fired: [50, 80, 100],
+      remaining_dollars: "0.00",
+      forecast_dollars: usd(spend + 10 * daysLeft),
+      projected_date: today,
+    });
     await expectCardMatches(page, id, st);
     await expect(card.getByTestId("budget-projected")).toHaveText(/^Reached 100% on /);
     await expect(card.getByTestId("budget-bar")).toHaveClass(/is-over/);
@@ -210,7 +232,7 @@ test("an owner creates a budget; spend crosses 50, 80 and 100%; the page equals 
       expect(body).toMatchObject({ type: "budget.threshold_crossed", data: { budget_id: id, amount_dollars: "10.00" } });
     }
 
-    // Edit: $20.00. Only the amount is sent; percent halves; the alerts stay made.
+    // Edit: $20.00. Only the amount is sent; the percent halves; the alerts stay made.
     await card.getByTestId("budget-edit").click();
     const edit = page.getByTestId("budget-form");
     await expect(edit.getByLabel("Scope")).toBeDisabled();
@@ -223,7 +245,7 @@ test("an owner creates a budget; spend crosses 50, 80 and 100%; the page equals 
     expect(JSON.parse(patchRes.request().postData() ?? "{}")).toEqual({ amount_dollars: "20.00" });
     await expect(page.getByTestId("webhook-secrets")).toHaveCount(0);
     st = await getJSON<BudgetStatus>(api.req, `/admin/budgets/${id}/status`);
-    expect(st).toMatchObject({ percent: 52.5, thresholds_fired: [50], remaining_dollars: "9.50" });
+    expect(st).toMatchObject({ percent: Math.round(spend / 2) / 10, thresholds_fired: [50], remaining_dollars: usd(2000 - spend) });
     await expectCardMatches(page, id, st);
     const after = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
     expect(after.alerts).toHaveLength(3);

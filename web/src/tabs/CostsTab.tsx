@@ -145,7 +145,12 @@ export function CostsTab({
               <CardTitle>Daily Costs</CardTitle>
               <CardDescription>Stacked by service</CardDescription>
             </div>
-            <Legend items={SERVICES.map((s) => ({ name: s.name, color: s.color }))} />
+            <Legend
+              items={[
+                ...SERVICES.map((s) => ({ name: s.name, color: s.color })),
+                ...(dots.length > 0 ? [{ name: "Anomaly", color: "#c01048" }] : []),
+              ]}
+            />
           </CardHeader>
           <CardContent>
             <ChartFrame loading={!costs} height={330}>

@@ -86,7 +86,7 @@ export function AlertHistory({ alerts, zone }: { alerts: BudgetAlert[]; zone: st
             <tr key={a.id} data-testid="alert-row" data-alert-id={a.id} data-budget-id={a.budget_id} data-threshold={a.threshold_percent}>
               <td className="nowrap">{formatWhen(a.created_at, "", zone)}</td>
               <td>
-                <div className="model-name">{a.budget_name}</div>
+                <div className="strong">{a.budget_name}</div>
                 {a.user_id && <div className="model-service">user {a.user_id}</div>}
               </td>
               <td>

@@ -93,7 +93,7 @@ function StatusBody({ st, name }: { st: BudgetStatus; name: string }) {
           <dd data-testid="budget-forecast">{formatUSD(dollars(st.forecast_dollars))}</dd>
         </div>
         <div className="wide">
-          <dt>100%</dt>
+          <dt>Reaching the cap</dt>
           <dd data-testid="budget-projected" data-date={st.projected_date ?? ""}>
             <Projection p={st} st={st} />
           </dd>
