@@ -33,6 +33,18 @@ type Anomaly struct {
 type AnomalyList struct {
 	Period    Period    `json:"period"`
 	Anomalies []Anomaly `json:"anomalies"`
+	// Forecast projects the current month's total spend (for the Costs
+	// tab); absent when the server has no budget service.
+	Forecast *MonthForecast `json:"forecast,omitempty"`
+}
+
+// MonthForecast is the current month's total spend and its projection:
+// spend so far + mean daily spend of the last 7 complete days × days left.
+type MonthForecast struct {
+	PeriodStart     Day    `json:"period_start"`
+	PeriodEnd       Day    `json:"period_end"`
+	SpendDollars    string `json:"spend_dollars"`
+	ForecastDollars string `json:"forecast_dollars"`
 }
 
 // AnomalyThreshold returns the median of window and the cost above which a
@@ -114,5 +126,16 @@ func (t *Tools) ListAnomalies(ctx context.Context, in RangeInput) (*AnomalyList,
 	if err != nil {
 		return nil, err
 	}
-	return &AnomalyList{Period: t.period(r), Anomalies: as}, nil
+	out := &AnomalyList{Period: t.period(r), Anomalies: as}
+	if t.Budgets != nil {
+		today := t.Budgets.Today()
+		month := &Budget{Scope: BudgetScopeTotal, Period: BudgetPeriodMonth, Amount: 1, Thresholds: DefaultThresholds}
+		p, err := t.Budgets.Progress(ctx, month, "", today)
+		if err != nil {
+			return nil, err
+		}
+		period := PeriodOf(BudgetPeriodMonth, today)
+		out.Forecast = &MonthForecast{PeriodStart: period.Start, PeriodEnd: period.End, SpendDollars: p.SpendDollars, ForecastDollars: p.ForecastDollars}
+	}
+	return out, nil
 }

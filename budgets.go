@@ -396,6 +396,9 @@ type AlertsInput struct {
 
 // Validate checks the limit.
 func (in AlertsInput) Validate() error {
+	if in.BudgetID < 0 {
+		return Errorf(KindInvalid, "budget_id must be a positive integer")
+	}
 	if in.Limit < 0 || in.Limit > 1000 {
 		return Errorf(KindInvalid, "limit must be between 1 and 1000 (got %d)", in.Limit)
 	}
@@ -437,6 +440,9 @@ type BudgetStore interface {
 	FinishAttempt(ctx context.Context, id int64, a Attempt, state string, next *time.Time) error
 	// Alerts lists alerts newest first with their deliveries.
 	Alerts(ctx context.Context, budgetID int64, limit int) ([]Alert, error)
+	// AlertKeys lists the keys of the alerts whose period starts on or
+	// after since (a restarted evaluator skips them without a write).
+	AlertKeys(ctx context.Context, since Day) ([]string, error)
 }
 
 // ModelResolver names the catalog model a model id prices as, so that a
@@ -505,9 +511,6 @@ func (s *Budgets) invalidate() {
 		s.Changed()
 	}
 }
-
-// List returns every budget (secrets included; callers strip them).
-func (s *Budgets) List(ctx context.Context) ([]Budget, error) { return s.list(ctx) }
 
 // Today is the current day in the reporting zone.
 func (s *Budgets) Today() Day { return DayOf(s.now(), s.Rollups.Location()) }
@@ -600,9 +603,6 @@ func (s *Budgets) Spend(ctx context.Context, b *Budget, user string, r Range) (M
 	daily, err := s.dailySpend(ctx, b, user, r)
 	return sum(daily), err
 }
-
-// Clock is the service's current time.
-func (s *Budgets) Clock() time.Time { return s.now() }
 
 func sum(xs []Micros) Micros {
 	var t Micros
@@ -839,6 +839,16 @@ func NewWebhookSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
+// setSecrets gives each standard webhook a new signing secret (Slack
+// webhooks are not signed).
+func setSecrets(ws []Webhook) {
+	for i := range ws {
+		if ws[i].Format == WebhookStandard {
+			ws[i].Secret = NewWebhookSecret()
+		}
+	}
+}
+
 func (s *Budgets) checkHooks(ctx context.Context, b *Budget) error {
 	if s.CheckURL == nil {
 		return nil
@@ -876,9 +886,7 @@ func (t *Tools) CreateBudget(ctx context.Context, in BudgetInput) (*Budget, erro
 	if err := s.checkHooks(ctx, &b); err != nil {
 		return nil, err
 	}
-	for i := range b.Webhooks {
-		b.Webhooks[i].Secret = NewWebhookSecret()
-	}
+	setSecrets(b.Webhooks)
 	if err := s.Store.CreateBudget(ctx, &b); err != nil {
 		return nil, err
 	}
@@ -946,9 +954,7 @@ func (t *Tools) UpdateBudget(ctx context.Context, in BudgetInput) (*Budget, erro
 		if err := s.checkHooks(ctx, &b); err != nil {
 			return nil, err
 		}
-		for i := range b.Webhooks {
-			b.Webhooks[i].Secret = NewWebhookSecret()
-		}
+		setSecrets(b.Webhooks)
 	}
 	if err := s.Store.UpdateBudget(ctx, &b, replace); err != nil {
 		return nil, err

@@ -34,10 +34,11 @@ type Evaluator struct {
 	// it is comes from Budgets.
 	Now func() time.Time
 
-	once  sync.Once
-	kick  chan struct{}
-	mu    sync.Mutex
-	known map[string]bool // keys known to be fired (alerts are never un-fired)
+	once   sync.Once
+	kick   chan struct{}
+	mu     sync.Mutex
+	known  map[string]bool // keys known to be fired (alerts are never un-fired)
+	loaded bool            // known holds the stored keys of recent periods
 }
 
 func (e *Evaluator) init() {
@@ -103,6 +104,18 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 		return fmt.Errorf("list budgets: %w", err)
 	}
 	today := e.Budgets.Today()
+	if !e.loaded {
+		// After a restart, skip the alerts already made without trying to
+		// insert each again (an each_user budget may have many).
+		keys, err := e.Budgets.Store.AlertKeys(ctx, analytics.PeriodOf(analytics.BudgetPeriodMonth, today).Start-1)
+		if err != nil {
+			return fmt.Errorf("load alert keys: %w", err)
+		}
+		for _, k := range keys {
+			e.remember(k)
+		}
+		e.loaded = true
+	}
 	fired := 0
 	var anomalous []*analytics.Budget
 	for i := range bs {

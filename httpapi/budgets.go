@@ -195,7 +195,7 @@ func init() {
 			params(param("budget_id", "integer", "only this budget's alerts"), param("limit", "integer", "1 to 1000, default 100")),
 			resp("200", "AlertList"), toolErrs()),
 		"GET /admin/anomalies": op("list_anomalies", "budgets",
-			"Anomalous days per service: cost above median + max(4 × 1.4826 × MAD, 20% of the median, $1.00) of the previous 28 days. Every admin role.",
+			"Anomalous days per service: cost above median + max(4 × 1.4826 × MAD, 20% of the median, $1.00) of the previous 28 days; and forecast, the current month's total spend projected to its end (spend + mean daily spend of the last 7 complete days × days left). Every admin role.",
 			rangeParams(), resp("200", "AnomalyList"), toolErrs()),
 		"GET /v1/budget-check": op("Budget gate", "ingest",
 			"Bearer ingest key. allowed is false when any total, user or each_user budget covering user_id is at or over 100% in its current period.",
@@ -205,7 +205,7 @@ func init() {
 		openAPIOps[k] = v
 	}
 	money := map[string]any{"type": "string", "description": "exact decimal dollars, e.g. \"500.00\""}
-	hook := obj(map[string]any{"id": tInt, "url": tStr, "format": tStr, "secret": map[string]any{"type": "string", "description": "whsec_…, only in the answer that created it"}})
+	hook := obj(map[string]any{"id": tInt, "url": tStr, "format": tStr, "secret": map[string]any{"type": "string", "description": "whsec_… (standard webhooks), only in the answer that created it"}})
 	progress := map[string]any{"user_id": tStr, "spend_dollars": money, "percent": tNum, "remaining_dollars": money,
 		"thresholds_fired": arr(tInt), "forecast_dollars": money, "projected_date": map[string]any{"type": []string{"string", "null"}, "format": "date"}}
 	status := map[string]any{"budget": ref("Budget"), "period_start": tDate, "period_end": tDate, "today": tDate, "timezone": tStr,
@@ -228,7 +228,8 @@ func init() {
 			"budget_name": tStr, "user_id": tStr, "service": tStr, "period_start": tDate, "period_end": tDate, "threshold_percent": tInt,
 			"body": map[string]any{"type": "object"}, "created_at": tStr, "deliveries": arr(delivery)}))}),
 		"AnomalyList": obj(map[string]any{"period": ref("Period"), "anomalies": arr(obj(map[string]any{"service": tStr, "date": tDate,
-			"cost_dollars": money, "baseline_dollars": money, "threshold_dollars": money}))}),
+			"cost_dollars": money, "baseline_dollars": money, "threshold_dollars": money})),
+			"forecast": obj(map[string]any{"period_start": tDate, "period_end": tDate, "spend_dollars": money, "forecast_dollars": money})}),
 		"BudgetCheck": obj(map[string]any{"allowed": map[string]any{"type": "boolean"}, "user_id": tStr,
 			"budgets": arr(obj(map[string]any{"id": tInt, "name": tStr, "percent": tNum, "remaining_dollars": money}))}),
 	} {

@@ -357,3 +357,12 @@ func (s *Store) Alerts(ctx context.Context, budgetID int64, limit int) ([]analyt
 	}
 	return out, at.Err()
 }
+
+// AlertKeys lists the keys of alerts with period_start >= since.
+func (s *Store) AlertKeys(ctx context.Context, since analytics.Day) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT dedup_key FROM alerts WHERE period_start >= $1`, int32(since))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -248,6 +248,13 @@ func (s *Store) FireAlert(ctx context.Context, a *analytics.Alert, msgs []analyt
 // ClaimDeliveries leases due messages with claimed_until (one writer at a
 // time in SQLite, so the claim is atomic).
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]analytics.Delivery, error) {
+	// Look first on a reader: an idle outbox must not take the single
+	// writer (which ingest needs) every poll.
+	var due bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+		AND (claimed_until IS NULL OR claimed_until < ?))`, ts(now), ts(now)).Scan(&due); err != nil || !due {
+		return nil, err
+	}
 	rows, err := s.write.QueryContext(ctx, `UPDATE webhook_outbox SET claimed_until = ?
 		WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= ?
 			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, id LIMIT ?)
@@ -374,4 +381,22 @@ func (s *Store) Alerts(ctx context.Context, budgetID int64, limit int) ([]analyt
 		}
 	}
 	return out, at.Err()
+}
+
+// AlertKeys lists the keys of alerts with period_start >= since.
+func (s *Store) AlertKeys(ctx context.Context, since analytics.Day) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT dedup_key FROM alerts WHERE period_start >= ?`, int64(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }

@@ -186,10 +186,11 @@ func testBudgetCRUD(t *testing.T, h Harness) {
 	if b.ID == 0 || b.AmountDollars != "500.00" || !slices.Equal(b.Thresholds, []int{50, 80, 100}) || len(b.Webhooks) != 2 {
 		t.Fatalf("created %+v", b)
 	}
-	for _, w := range b.Webhooks {
-		if !strings.HasPrefix(w.Secret, "whsec_") {
-			t.Errorf("webhook %d secret %q: want whsec_…", w.ID, w.Secret)
-		}
+	if w := b.Webhooks[0]; !strings.HasPrefix(w.Secret, "whsec_") {
+		t.Errorf("standard webhook secret %q: want whsec_…", w.Secret)
+	}
+	if w := b.Webhooks[1]; w.Secret != "" {
+		t.Errorf("Slack webhook secret %q: Slack messages are not signed", w.Secret)
 	}
 	list, err := tools.ListBudgets(ctx)
 	if err != nil || len(list.Budgets) != 1 {
@@ -316,13 +317,23 @@ func testThresholdsOnce(t *testing.T, h Harness) {
 		}
 		ingest(t, r.s, Call("c3", "u1", nov(12, 9), analytics.ServiceAnthropic, "claude-sonnet-4-5", "chapter", dollars(6)))
 		rigOn(r.s, r.bs).evaluate(t)
+		// A reprice that lowers every cost, then one that raises it again.
+		for _, cost := range []analytics.Micros{1, dollars(20)} {
+			if _, err := r.s.RepriceEvents(ctx, analytics.RepriceOptions{}, func(e *analytics.Event) { e.Cost, e.Priced = cost, true }); err != nil {
+				t.Fatalf("RepriceEvents: %v", err)
+			}
+			rigOn(r.s, r.bs).evaluate(t)
+		}
+		if st, err := r.svc.Status(ctx, *b); err != nil || st.SpendDollars != "40.00" {
+			t.Fatalf("after repricing at $20 a call: %v, %v; want 40.00 (c2 and c3)", st, err)
+		}
 	}
 	if _, err := r.del.DeliverDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	as, _ := r.bs.Alerts(ctx, 0, 100)
 	if len(as) != 3 || len(rc.Got()) != 3 {
-		t.Fatalf("after re-evaluation, rebuild and void: %d alerts, %d deliveries; want 3 and 3", len(as), len(rc.Got()))
+		t.Fatalf("after re-evaluation, rebuild, void and reprices: %d alerts, %d deliveries; want 3 and 3", len(as), len(rc.Got()))
 	}
 	for _, a := range as {
 		if len(a.Deliveries) != 1 || a.Deliveries[0].State != analytics.DeliveryDelivered || a.Deliveries[0].Attempts != 1 || len(a.Deliveries[0].AttemptLog) != 1 {

@@ -154,9 +154,17 @@ func (e env) budget(ctx context.Context, args []string) error {
 		if *asJSON {
 			return e.printJSON(b)
 		}
-		fmt.Fprintf(e.stdout, "budget %d %q: %s %s per %s, thresholds %v\n", b.ID, b.Name, b.Scope, b.ScopeValue, b.Period, b.Thresholds)
+		covers := string(b.Scope)
+		if b.ScopeValue != "" {
+			covers += " " + b.ScopeValue
+		}
+		fmt.Fprintf(e.stdout, "budget %d %q: $%s per %s for %s, thresholds %v\n", b.ID, b.Name, b.AmountDollars, b.Period, covers, b.Thresholds)
 		for _, w := range b.Webhooks {
-			fmt.Fprintf(e.stdout, "webhook %d (%s) %s  secret: %s  (shown once)\n", w.ID, w.Format, w.URL, w.Secret)
+			fmt.Fprintf(e.stdout, "webhook %d (%s) %s", w.ID, w.Format, w.URL)
+			if w.Secret != "" {
+				fmt.Fprintf(e.stdout, "  signing secret: %s  (shown once)", w.Secret)
+			}
+			fmt.Fprintln(e.stdout)
 		}
 		return nil
 	case "list":

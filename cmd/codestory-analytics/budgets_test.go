@@ -153,6 +153,12 @@ func TestBudgetsEndToEnd(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // the viewer's rate limit is 30 calls a minute
 	}
 
+	var an analytics.AnomalyList
+	ts.do("GET", "/admin/anomalies", owner, nil).json(t, &an)
+	if f := an.Forecast; f == nil || f.SpendDollars != "10.50" || f.ForecastDollars != "10.50" || !strings.HasSuffix(f.PeriodStart.String(), "-01") {
+		t.Errorf("month forecast %+v: want $10.50 spent and projected (no spend in the 7 days before)", an.Forecast)
+	}
+
 	var chk analytics.BudgetCheck
 	ts.do("GET", "/v1/budget-check?user_id=u1", key, nil).json(t, &chk)
 	if chk.Allowed || len(chk.Budgets) != 1 || chk.Budgets[0].Percent != 120 || chk.Budgets[0].RemainingDollars != "0.00" {

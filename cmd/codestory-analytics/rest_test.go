@@ -392,7 +392,7 @@ func TestSessionLoginCSRFAndThrottle(t *testing.T) {
 		Permissions []string
 	}
 	doWith(t, c, "GET", ts.URL+"/api/session", "", nil).json(t, &si)
-	if d := cmp.Diff([]string{"VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES"}, si.Permissions); d != "" || si.Role != "owner" {
+	if d := cmp.Diff([]string{"VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES", "MANAGE_BUDGETS"}, si.Permissions); d != "" || si.Role != "owner" {
 		t.Errorf("session: %+v", si)
 	}
 	if r := doWith(t, c, "POST", ts.URL+"/logout", "", nil); r.Status != 403 {
