@@ -360,3 +360,40 @@ test("the Costs tab marks the API's anomalies on the daily chart and projects th
     await owner.req.dispose();
   }
 });
+
+test("the owner's budget form is usable at 375 px: refusals shown in place, no sideways scrolling", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await login(page, "budgetowner", "/admin/analytics?page=budgets");
+  await page.getByTestId("budget-new").click();
+  const form = page.getByTestId("budget-form");
+  await form.getByLabel("Scope").selectOption("model");
+  await form.getByTestId("budget-add-webhook").click();
+  await form.getByTestId("budget-add-webhook").click();
+  await form.getByLabel("Webhook 2 URL").fill("ftp://example.com/x");
+  await form.getByLabel("Format").nth(1).selectOption("slack");
+  await form.getByLabel(/^Amount/).fill("12.3456789");
+  let posts = 0;
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().endsWith("/admin/budgets")) posts++;
+  });
+  await form.getByTestId("budget-submit").click();
+  await expect(form.getByText("Give the budget a name")).toBeVisible();
+  await expect(form.getByText("Enter the model id, as the events name it")).toBeVisible();
+  await expect(form.getByText("An amount in US dollars, like 500.00 (at most six decimals)")).toBeVisible();
+  await expect(form.getByText("Enter the webhook's URL")).toBeVisible();
+  await expect(form.getByText("An http or https URL, like https://hooks.example.com/x")).toBeVisible();
+  await expect(form.getByLabel("Model id")).toHaveAttribute("aria-invalid", "true");
+  expect(posts).toBe(0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  // Every page link of an owner is in view, none clipped by the header's
+  // scrolling nav (whose box is what shows).
+  const nav = (await page.getByRole("navigation", { name: "Pages" }).boundingBox())!;
+  expect(nav.x + nav.width).toBeLessThanOrEqual(375);
+  for (const p of ["analytics", "prices", "budgets", "admins"]) {
+    const box = (await page.getByTestId(`nav-${p}`).boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(nav.x);
+    expect(box.x + box.width, `nav-${p} right edge`).toBeLessThanOrEqual(nav.x + nav.width + 0.5);
+  }
+  await page.screenshot({ path: join(shots, "page-budgets-form-375.png"), fullPage: false });
+});
