@@ -26,6 +26,7 @@ export const ACCOUNT_ROLES = {
   budgetapi: "analyst", // budgets.spec: reads the API figures the page must show (its own rate limit)
   budgetwatch: "viewer", // budgets.spec: reads budgets, has no edit controls
   anomalies: "analyst", // budgets.spec: anomalies and the month's projection on the Costs tab
+  budgetdown: "owner", // budgets.spec: a receiver that is down, then back
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;

@@ -49,15 +49,15 @@ interface Received {
   body: string;
 }
 
-/** A webhook receiver on 127.0.0.1 that answers 200 and keeps what it got. */
-async function receiver(): Promise<{ url: string; got: Received[]; server: Server }> {
+/** A webhook receiver on 127.0.0.1 that answers `status()` (200 unless changed) and keeps what it got. */
+async function receiver(status: () => number = () => 200): Promise<{ url: string; got: Received[]; server: Server }> {
   const got: Received[] = [];
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       got.push({ headers: req.headers, body });
-      res.writeHead(200).end("ok");
+      res.writeHead(status()).end("ok");
     });
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
@@ -396,4 +396,64 @@ test("the owner's budget form is usable at 375 px: refusals shown in place, no s
     expect(box.x + box.width, `nav-${p} right edge`).toBeLessThanOrEqual(nav.x + nav.width + 0.5);
   }
   await page.screenshot({ path: join(shots, "page-budgets-form-375.png"), fullPage: false });
+});
+
+test("a receiver that is down shows as pending with its attempts and error, then delivered once it is back", async ({ page, baseURL }) => {
+  let up = false;
+  const hook = await receiver(() => (up ? 200 : 503));
+  const owner = await apiAs(baseURL!, "budgetdown");
+  const api = await apiAs(baseURL!, "budgetwatch");
+  let id = 0;
+  try {
+    const tag = randomBytes(4).toString("hex");
+    const user = `e2e-down-${tag}`;
+    const res = await owner.req.post("/admin/budgets", {
+      headers: { "X-CSRF-Token": owner.csrf },
+      data: { name: `E2E down ${tag}`, scope: "user", scope_value: user, period: "day", amount_dollars: "1.00", thresholds: [100], webhooks: [{ url: hook.url }] },
+    });
+    expect(res.status()).toBe(201);
+    id = ((await res.json()) as Budget).id;
+    await ingest(page, [call(`e2e-down-${tag}-1`, user, 150)]);
+    await waitFor("two failed attempts", async () => {
+      const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
+      return (alerts[0]?.deliveries?.[0]?.attempts ?? 0) >= 2 ? true : undefined;
+    });
+
+    // The page shows exactly the alert list it was given.
+    const seen = page.waitForResponse((r) => r.url().includes("/admin/alerts") && r.request().method() === "GET");
+    await login(page, "budgetdown", "/admin/analytics?page=budgets");
+    let given = ((await (await seen).json()) as { alerts: BudgetAlert[] }).alerts.filter((a) => a.budget_id === id);
+    expect(given).toHaveLength(1);
+    let d = given[0].deliveries![0];
+    expect(d.state).toBe("pending");
+    expect(d.attempts).toBeGreaterThanOrEqual(2);
+    expect(d.last_error).toContain("503");
+    await expectAlertsMatch(page, id, given);
+    const line = page.locator(`[data-testid="alert-row"][data-budget-id="${id}"]`).getByTestId("alert-delivery");
+    await expect(line.getByTestId("delivery-attempts")).toHaveText(`${d.attempts} attempts · HTTP 503`);
+    await expect(line).toContainText("next try");
+    await expect(line).toContainText(d.last_error);
+
+    // Back up: the next retry delivers; the page says so after a refresh.
+    up = true;
+    await waitFor("the delivery", async () => {
+      const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
+      return alerts[0]?.deliveries?.[0]?.state === "delivered" ? true : undefined;
+    }, 30_000);
+    const again = page.waitForResponse((r) => r.url().includes("/admin/alerts") && r.request().method() === "GET");
+    await page.getByTestId("budgets-refresh").click();
+    given = ((await (await again).json()) as { alerts: BudgetAlert[] }).alerts.filter((a) => a.budget_id === id);
+    d = given[0].deliveries![0];
+    expect(d.state).toBe("delivered");
+    await expectAlertsMatch(page, id, given);
+    await expect(line.getByTestId("delivery-attempts")).toHaveText(`${d.attempts} attempts · HTTP 200`);
+    // Every attempt carried the same webhook-id, so a receiver can deduplicate.
+    expect(new Set(hook.got.map((g) => g.headers["webhook-id"])).size).toBe(1);
+    expect(hook.got).toHaveLength(d.attempts);
+  } finally {
+    if (id) await owner.req.delete(`/admin/budgets/${id}`, { headers: { "X-CSRF-Token": owner.csrf } });
+    await owner.req.dispose();
+    await api.req.dispose();
+    hook.server.close();
+  }
 });
