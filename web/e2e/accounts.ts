@@ -27,6 +27,7 @@ export const ACCOUNT_ROLES = {
   budgetwatch: "viewer", // budgets.spec: reads budgets, has no edit controls
   anomalies: "analyst", // budgets.spec: anomalies and the month's projection on the Costs tab
   budgetdown: "owner", // budgets.spec: a receiver that is down, then back
+  budgetreuse: "owner", // budgets.spec: a budget made after another was deleted
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;

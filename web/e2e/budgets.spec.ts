@@ -97,9 +97,14 @@ async function expectCardMatches(page: Page, id: number, st: BudgetStatus) {
   }
 }
 
-/** The alert history shows exactly the API's alerts of the budget, with each delivery's state and attempts. */
-async function expectAlertsMatch(page: Page, id: number, alerts: BudgetAlert[]) {
-  const rows = page.locator(`[data-testid="alert-row"][data-budget-id="${id}"]`);
+/**
+ * The alert history shows exactly the API's alerts of the budget, with each
+ * delivery's state and attempts. Rows are matched by budget id and name: on
+ * SQLite a deleted budget's id is given to the next one (see the report), and
+ * the deleted budget's alerts stay in the history under that id.
+ */
+async function expectAlertsMatch(page: Page, id: number, alerts: BudgetAlert[], name = alerts[0]?.budget_name ?? "") {
+  const rows = page.locator(`[data-testid="alert-row"][data-budget-id="${id}"][data-budget-name="${name}"]`);
   await expect(rows).toHaveCount(alerts.length);
   for (const a of alerts) {
     const row = page.locator(`[data-testid="alert-row"][data-alert-id="${a.id}"]`);
@@ -259,7 +264,7 @@ test("an owner creates a budget; spend crosses 50, 80 and 100%; the page equals 
     await expect(card).toHaveCount(0);
     await expect(page.getByTestId("budget-notice")).toHaveText(`Deleted “${name}”. Its alert history stays.`);
     expect((await api.req.get(`/admin/budgets/${id}`)).status()).toBe(404);
-    await expect(page.locator(`[data-testid="alert-row"][data-budget-id="${id}"]`)).toHaveCount(3);
+    await expect(page.locator(`[data-testid="alert-row"][data-budget-id="${id}"][data-budget-name="${name}"]`)).toHaveCount(3);
   } finally {
     await api.req.dispose();
     hook.server.close();
@@ -407,29 +412,31 @@ test("a receiver that is down shows as pending with its attempts and error, then
   try {
     const tag = randomBytes(4).toString("hex");
     const user = `e2e-down-${tag}`;
+    const name = `E2E down ${tag}`;
+    const mine = (as: BudgetAlert[]) => as.filter((a) => a.budget_id === id && a.budget_name === name);
     const res = await owner.req.post("/admin/budgets", {
       headers: { "X-CSRF-Token": owner.csrf },
-      data: { name: `E2E down ${tag}`, scope: "user", scope_value: user, period: "day", amount_dollars: "1.00", thresholds: [100], webhooks: [{ url: hook.url }] },
+      data: { name, scope: "user", scope_value: user, period: "day", amount_dollars: "1.00", thresholds: [100], webhooks: [{ url: hook.url }] },
     });
     expect(res.status()).toBe(201);
     id = ((await res.json()) as Budget).id;
     await ingest(page, [call(`e2e-down-${tag}-1`, user, 150)]);
     await waitFor("two failed attempts", async () => {
       const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
-      return (alerts[0]?.deliveries?.[0]?.attempts ?? 0) >= 2 ? true : undefined;
+      return (mine(alerts)[0]?.deliveries?.[0]?.attempts ?? 0) >= 2 ? true : undefined;
     });
 
     // The page shows exactly the alert list it was given.
     const seen = page.waitForResponse((r) => r.url().includes("/admin/alerts") && r.request().method() === "GET");
     await login(page, "budgetdown", "/admin/analytics?page=budgets");
-    let given = ((await (await seen).json()) as { alerts: BudgetAlert[] }).alerts.filter((a) => a.budget_id === id);
+    let given = mine(((await (await seen).json()) as { alerts: BudgetAlert[] }).alerts);
     expect(given).toHaveLength(1);
     let d = given[0].deliveries![0];
     expect(d.state).toBe("pending");
     expect(d.attempts).toBeGreaterThanOrEqual(2);
     expect(d.last_error).toContain("503");
     await expectAlertsMatch(page, id, given);
-    const line = page.locator(`[data-testid="alert-row"][data-budget-id="${id}"]`).getByTestId("alert-delivery");
+    const line = page.locator(`[data-testid="alert-row"][data-alert-id="${given[0].id}"]`).getByTestId("alert-delivery");
     await expect(line.getByTestId("delivery-attempts")).toHaveText(`${d.attempts} attempts · HTTP 503`);
     await expect(line).toContainText("next try");
     await expect(line).toContainText(d.last_error);
@@ -438,11 +445,11 @@ test("a receiver that is down shows as pending with its attempts and error, then
     up = true;
     await waitFor("the delivery", async () => {
       const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(api.req, `/admin/alerts?budget_id=${id}`);
-      return alerts[0]?.deliveries?.[0]?.state === "delivered" ? true : undefined;
+      return mine(alerts)[0]?.deliveries?.[0]?.state === "delivered" ? true : undefined;
     }, 30_000);
     const again = page.waitForResponse((r) => r.url().includes("/admin/alerts") && r.request().method() === "GET");
     await page.getByTestId("budgets-refresh").click();
-    given = ((await (await again).json()) as { alerts: BudgetAlert[] }).alerts.filter((a) => a.budget_id === id);
+    given = mine(((await (await again).json()) as { alerts: BudgetAlert[] }).alerts);
     d = given[0].deliveries![0];
     expect(d.state).toBe("delivered");
     await expectAlertsMatch(page, id, given);
@@ -455,5 +462,45 @@ test("a receiver that is down shows as pending with its attempts and error, then
     await owner.req.dispose();
     await api.req.dispose();
     hook.server.close();
+  }
+});
+
+// Known backend bug (budgets branch, SQLite): budgets.id is INTEGER PRIMARY
+// KEY without AUTOINCREMENT, so a deleted budget's id goes to the next budget
+// made, and alert keys (threshold:<budget id>:<period>:<percent>:<user>)
+// collide: the new budget never alerts for thresholds the deleted one fired
+// this period. Marked as expected to fail; it will report "unexpectedly
+// passed" once the ids are no longer reused.
+test("a budget made after another was deleted alerts on its own thresholds", async ({ page, baseURL }) => {
+  test.fail(true, "SQLite reuses a deleted budget's id and its alert keys (budgets branch)");
+  const owner = await apiAs(baseURL!, "budgetreuse");
+  const ids: number[] = [];
+  try {
+    const tag = randomBytes(4).toString("hex");
+    const make = async (name: string, user: string) => {
+      const res = await owner.req.post("/admin/budgets", {
+        headers: { "X-CSRF-Token": owner.csrf },
+        data: { name, scope: "user", scope_value: user, period: "month", amount_dollars: "1.00", thresholds: [50] },
+      });
+      expect(res.status()).toBe(201);
+      const b = (await res.json()) as Budget;
+      ids.push(b.id);
+      return b;
+    };
+    const alertOf = (name: string) =>
+      waitFor(`the alert of ${name}`, async () => {
+        const { alerts } = await getJSON<{ alerts: BudgetAlert[] }>(owner.req, "/admin/alerts");
+        return alerts.find((a) => a.budget_name === name);
+      }, 15_000);
+    const a = await make(`E2E first ${tag}`, `e2e-reuse-a-${tag}`);
+    await ingest(page, [call(`e2e-reuse-${tag}-a`, `e2e-reuse-a-${tag}`, 60)]);
+    await alertOf(a.name);
+    expect((await owner.req.delete(`/admin/budgets/${a.id}`, { headers: { "X-CSRF-Token": owner.csrf } })).status()).toBe(204);
+    const b = await make(`E2E second ${tag}`, `e2e-reuse-b-${tag}`);
+    await ingest(page, [call(`e2e-reuse-${tag}-b`, `e2e-reuse-b-${tag}`, 60)]);
+    expect((await alertOf(b.name)).budget_id).toBe(b.id);
+  } finally {
+    for (const id of ids) await owner.req.delete(`/admin/budgets/${id}`, { headers: { "X-CSRF-Token": owner.csrf } });
+    await owner.req.dispose();
   }
 });

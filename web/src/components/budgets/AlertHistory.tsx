@@ -83,7 +83,14 @@ export function AlertHistory({ alerts, zone }: { alerts: BudgetAlert[]; zone: st
         </thead>
         <tbody>
           {alerts.map((a) => (
-            <tr key={a.id} data-testid="alert-row" data-alert-id={a.id} data-budget-id={a.budget_id} data-threshold={a.threshold_percent}>
+            <tr
+              key={a.id}
+              data-testid="alert-row"
+              data-alert-id={a.id}
+              data-budget-id={a.budget_id}
+              data-budget-name={a.budget_name}
+              data-threshold={a.threshold_percent}
+            >
               <td className="nowrap">{formatWhen(a.created_at, "", zone)}</td>
               <td>
                 <div className="strong">{a.budget_name}</div>
