@@ -3,8 +3,7 @@
 // building Go: serves dist/ like the binary does (index.html at
 // /admin/analytics and /login, assets under /static/) and answers the API
 // with made-up but well-formed data (budgets, alerts and anomalies too).
-// Not used by the tests, which run
-// against the real server.
+// Not used by the tests, which run against the real server.
 //
 //   npm run build && node scripts/mock-server.mjs [port]
 //   sign in as owner@x.test / viewer@x.test / analyst@x.test, password "demo"
