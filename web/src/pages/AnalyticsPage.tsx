@@ -195,7 +195,7 @@ export function AnalyticsPage({ session, today, zone }: { session: Session; toda
               <UsageTab dashboard={dashboard.data} />
             </TabsContent>
             <TabsContent value="costs">
-              <CostsTab costs={costs.data} anomalies={anomalies.data?.anomalies} today={today} />
+              <CostsTab costs={costs.data} anomalies={anomalies.data?.anomalies} anomalyError={anomalies.error} today={today} />
             </TabsContent>
             <TabsContent value="users">
               <UsersTab growth={growth.data} range={range} sortBy={view.sort} onSortBy={(s) => update({ sort: s }, "replace")} />

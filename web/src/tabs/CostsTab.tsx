@@ -9,6 +9,7 @@ import { sourceLabel } from "../lib/prices";
 import type { AnomalyDay, CostBreakdown, ModelCost, PriceRef } from "../lib/types";
 import { AnomalyList, anomalyDots, anomalyKey, AnomalyMarker } from "../components/costs/Anomalies";
 import { MonthProjection } from "../components/costs/MonthProjection";
+import { ErrorState } from "../components/ErrorState";
 
 function usage(m: ModelCost): string {
   const parts: string[] = [];
@@ -61,12 +62,15 @@ export function CostsTab({
   costs,
   anomalies,
   today,
+  anomalyError,
 }: {
   costs?: CostBreakdown;
   /** GET /admin/anomalies for the same range: marked on the daily chart. */
   anomalies?: AnomalyDay[];
   /** The server's today: shows the current month's projection. */
   today?: Date;
+  /** Why the anomalies could not be loaded (the chart is shown without marks). */
+  anomalyError?: unknown;
 }) {
   const b = costs?.breakdown;
   const odd = new Set((anomalies ?? []).map(anomalyKey));
@@ -192,7 +196,11 @@ export function CostsTab({
                 </BarChart>
               </ResponsiveContainer>
             </ChartFrame>
-            {anomalies && <AnomalyList anomalies={anomalies} />}
+            {anomalyError ? (
+              <ErrorState error={anomalyError} compact title="Anomalies could not be loaded" />
+            ) : (
+              anomalies && <AnomalyList anomalies={anomalies} />
+            )}
           </CardContent>
         </Card>
       </div>
