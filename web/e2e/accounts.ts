@@ -21,6 +21,13 @@ export const ACCOUNT_ROLES = {
   lastowner: "owner", // admins.spec: briefly the last enabled owner (409)
   victim: "analyst", // admins.spec: role changed, password reset, disabled, enabled
   victim2: "viewer", // admins.spec: deleted
+  budgeter: "owner", // budgets.spec: creates, edits and deletes a budget on the page
+  budgetowner: "owner", // budgets.spec: makes budgets over the API for the other tests
+  budgetapi: "analyst", // budgets.spec: reads the API figures the page must show (its own rate limit)
+  budgetwatch: "viewer", // budgets.spec: reads budgets, has no edit controls
+  anomalies: "analyst", // budgets.spec: anomalies and the month's projection on the Costs tab
+  budgetdown: "owner", // budgets.spec: a receiver that is down, then back
+  budgetreuse: "owner", // budgets.spec: a budget made after another was deleted
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;

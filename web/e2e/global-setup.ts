@@ -89,7 +89,10 @@ export default async function globalSetup() {
   const logPath = join(dir, "server.log");
   const log = createWriteStream(logPath);
 
-  const server = spawn(bin, ["serve", "--demo", "--addr", `127.0.0.1:${port}`, "--db", db], {
+  // Budget webhooks go to a receiver the test runs on 127.0.0.1, which serve
+  // refuses unless told; retries start fast so a test sees "delivered" soon.
+  const budgetFlags = ["--allow-private-webhooks", "--webhook-retry-base", "200ms"];
+  const server = spawn(bin, ["serve", "--demo", "--addr", `127.0.0.1:${port}`, "--db", db, ...budgetFlags], {
     cwd: dir,
     // No Anthropic key: Ask must answer 503 with its reason, and no test calls out.
     env: { ...process.env, ANALYTICS_DEMO_PASSWORD: password, ANTHROPIC_API_KEY: "" },

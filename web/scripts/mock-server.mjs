@@ -2,8 +2,8 @@
 // A stand-in for the Go server, for working on the dashboard's looks without
 // building Go: serves dist/ like the binary does (index.html at
 // /admin/analytics and /login, assets under /static/) and answers the API
-// with made-up but well-formed data. Not used by the tests, which run
-// against the real server.
+// with made-up but well-formed data (budgets, alerts and anomalies too).
+// Not used by the tests, which run against the real server.
 //
 //   npm run build && node scripts/mock-server.mjs [port]
 //   sign in as owner@x.test / viewer@x.test / analyst@x.test, password "demo"
@@ -19,7 +19,7 @@ const port = Number(process.argv[2] ?? 5180);
 const ROLES = {
   viewer: ["VIEW_ANALYTICS"],
   analyst: ["VIEW_ANALYTICS", "EXPORT_DATA"],
-  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES"],
+  owner: ["VIEW_ANALYTICS", "EXPORT_DATA", "MANAGE_ADMINS", "VIEW_AUDIT", "MANAGE_PRICES", "MANAGE_BUDGETS"],
 };
 const sessions = new Map();
 const audit = [];
@@ -322,6 +322,65 @@ async function lifecycle(req, res, p, q) {
   return send(res, 404, { error: "not found" });
 }
 
+// Budgets (made-up standing; the real figures come from the Go server).
+const budgets = [
+  { id: 1, name: "Claude this month", scope: "service", scope_value: "anthropic", period: "month", amount_dollars: "500.00", thresholds: [50, 80, 100], webhooks: [{ id: 1, url: "https://hooks.example.com/x", format: "standard" }], notify_anomalies: false },
+  { id: 2, name: "Per reader per day", scope: "each_user", scope_value: "", period: "day", amount_dollars: "2.00", thresholds: [80, 100], webhooks: [{ id: 2, url: "https://hooks.slack.com/services/T0/B0/x", format: "slack" }], notify_anomalies: true },
+];
+let nextBudget = 3;
+function budgetStatus(b) {
+  const today = new Date().toISOString().slice(0, 10);
+  const start = b.period === "day" ? today : `${today.slice(0, 8)}01`;
+  const amount = Number(b.amount_dollars);
+  const spend = b.id === 1 ? amount * 0.83 : b.id === 2 ? 2.5 : amount * 0.12;
+  const pct = Math.round((spend / amount) * 1000) / 10;
+  const p = (user_id, sp) => ({ user_id, spend_dollars: sp.toFixed(2), percent: Math.round((sp / amount) * 1000) / 10, remaining_dollars: Math.max(0, amount - sp).toFixed(2), thresholds_fired: b.thresholds.filter((t) => sp * 100 >= amount * t), forecast_dollars: (sp * 1.3).toFixed(2), projected_date: sp >= amount ? today : null });
+  const end = b.period === "day" ? today : dayStr(dayNum(`${today.slice(0, 8)}01`) + 40).slice(0, 8) + "01";
+  const st = { budget: b, period_start: start, period_end: b.period === "day" ? today : dayStr(dayNum(end) - 1), today, timezone: "UTC", ...p(undefined, spend) };
+  if (b.scope === "each_user") Object.assign(st, p("u42", 2.5), { users: [p("u42", 2.5), p("u7", 1.7)] });
+  return { ...st, percent: b.scope === "each_user" ? 125 : pct };
+}
+async function budgetsAPI(req, res, p, q) {
+  const now = new Date().toISOString();
+  if (p === "/admin/anomalies") {
+    const r = range(q);
+    if (r.error) return send(res, 400, { error: r.error });
+    const daily = costs(r).daily;
+    const top = daily.reduce((a, d) => (d.elevenlabs > (a?.elevenlabs ?? 0) ? d : a), null);
+    const anomalies = top ? [{ service: "elevenlabs", date: top.date, cost_dollars: top.elevenlabs.toFixed(2), baseline_dollars: (top.elevenlabs * 0.6).toFixed(2), threshold_dollars: (top.elevenlabs * 0.8).toFixed(2) }] : [];
+    return send(res, 200, { period: { start: r.start, end: r.end, days: daily.length, timezone: "UTC" }, anomalies });
+  }
+  if (p === "/admin/alerts") {
+    const d = (state, attempts, extra = {}) => ({ id: attempts, message_id: `msg_${attempts}`, url: "https://hooks.example.com/x", format: "standard", state, attempts, next_attempt_at: state === "pending" ? now : null, delivered_at: state === "delivered" ? now : null, last_error: state === "delivered" ? "" : "receiver answered 503 Service Unavailable", attempt_log: [{ at: now, status_code: state === "delivered" ? 200 : 503, error: "", duration_ms: 40 }], ...extra });
+    const a = (id, t, deliveries) => ({ id, key: `threshold:1:x:${t}:`, type: "budget.threshold_crossed", budget_id: 1, budget_name: "Claude this month", user_id: "", service: "", period_start: now.slice(0, 8) + "01", period_end: now.slice(0, 10), threshold_percent: t, body: { data: { spend_dollars: "415.00", amount_dollars: "500.00" } }, created_at: now, deliveries });
+    return send(res, 200, { alerts: [a(2, 80, [d("pending", 3)]), a(1, 50, [d("delivered", 1)])] });
+  }
+  const m = /^\/admin\/budgets(?:\/(\d+))?(\/status)?$/.exec(p);
+  if (!m) return send(res, 404, { error: "not found" });
+  const b = m[1] ? budgets.find((x) => x.id === Number(m[1])) : null;
+  if (m[1] && !b) return send(res, 404, { error: `budget ${m[1]} not found` });
+  const secretless = (x) => ({ ...x, webhooks: x.webhooks.map(({ secret, ...w }) => w) });
+  const hooks = (ws) => (ws ?? []).map((w, i) => ({ id: nextBudget * 10 + i, url: w.url, format: w.format ?? "standard", secret: (w.format ?? "standard") === "standard" ? `whsec_${Buffer.from(Math.random().toString(36)).toString("base64")}` : undefined }));
+  if (m[2]) return send(res, 200, budgetStatus(b));
+  if (req.method === "GET") return send(res, 200, b ? secretless(b) : { budgets: budgets.map(secretless) });
+  const in_ = req.method === "DELETE" ? {} : await body(req);
+  if (req.method === "POST") {
+    const nb = { id: nextBudget++, thresholds: [50, 80, 100], notify_anomalies: false, ...in_, webhooks: hooks(in_.webhooks), created_at: now, updated_at: now };
+    budgets.push(nb);
+    return send(res, 201, nb);
+  }
+  if (req.method === "PATCH") {
+    Object.assign(b, in_, in_.webhooks ? { webhooks: hooks(in_.webhooks) } : {}, { updated_at: now });
+    return send(res, 200, b);
+  }
+  if (req.method === "DELETE") {
+    budgets.splice(budgets.indexOf(b), 1);
+    res.writeHead(204).end();
+    return;
+  }
+  send(res, 405, { error: "method not allowed" });
+}
+
 createServer(async (req, res) => {
   const url = new URL(req.url, "http://x");
   const p = url.pathname;
@@ -373,6 +432,11 @@ createServer(async (req, res) => {
     const need = p.startsWith("/admin/prices") ? (req.method === "GET" ? null : "MANAGE_PRICES") : "MANAGE_ADMINS";
     if (need && !s.permissions.includes(need)) return send(res, 403, { error: `missing permission ${need}` });
     return lifecycle(req, res, p, q);
+  }
+  if (p === "/admin/alerts" || p === "/admin/anomalies" || /^\/admin\/budgets(\/|$)/.test(p)) {
+    if (req.method !== "GET" && !csrfOK) return send(res, 403, { error: "invalid CSRF token" });
+    if (req.method !== "GET" && !s.permissions.includes("MANAGE_BUDGETS")) return send(res, 403, { error: "missing permission MANAGE_BUDGETS" });
+    return budgetsAPI(req, res, p, q);
   }
   const r = range(q);
   if (r.error) return send(res, 400, { error: r.error });

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { AudioLines, BarChart3, Globe, LogOut, Tags, UserCog } from "lucide-react";
+import { AudioLines, BarChart3, Globe, LogOut, Tags, UserCog, Wallet } from "lucide-react";
 import { format } from "date-fns";
 import { ApiError, postJSON } from "../lib/api";
 import { pageHref, useNavLink, type Page } from "../lib/nav";
@@ -74,6 +74,10 @@ export function TopBar({ session, page, today, zone }: { session: Session; page:
           <NavLink page="prices" current={page}>
             <Tags size={15} aria-hidden="true" />
             Prices
+          </NavLink>
+          <NavLink page="budgets" current={page}>
+            <Wallet size={15} aria-hidden="true" />
+            Budgets
           </NavLink>
           {isOwner && (
             <NavLink page="admins" current={page}>

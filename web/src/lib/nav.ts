@@ -4,13 +4,14 @@
 // Switching pages keeps the range, so coming back shows the same numbers.
 import { useCallback, useEffect, useState, type MouseEvent } from "react";
 
-export type Page = "analytics" | "prices" | "admins";
-export const PAGES: Page[] = ["analytics", "prices", "admins"];
+export type Page = "analytics" | "prices" | "budgets" | "admins";
+export const PAGES: Page[] = ["analytics", "prices", "budgets", "admins"];
 
 /** Parameters that belong to one page only, dropped when leaving it. */
 const PAGE_PARAMS: Record<Page, string[]> = {
   analytics: [],
   prices: ["service", "model", "since", "until"],
+  budgets: [],
   admins: [],
 };
 

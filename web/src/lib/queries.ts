@@ -6,7 +6,11 @@ import type { DayRange } from "./dateRange";
 import type {
   AdminAccount,
   AdminToken,
+  AnomalyList,
   AuditPage,
+  Budget,
+  BudgetAlert,
+  BudgetStatus,
   CostBreakdown,
   DashboardMetrics,
   IngestKey,
@@ -100,7 +104,15 @@ export function usePrices() {
 }
 
 /** Queries whose figures a price change or a reprice can change. */
-export const PRICED_QUERY_KEYS = [["prices"], ["dashboard"], ["costs"], ["growth"], ["top-users"]] as const;
+export const PRICED_QUERY_KEYS = [
+  ["prices"],
+  ["dashboard"],
+  ["costs"],
+  ["growth"],
+  ["top-users"],
+  ["anomalies"],
+  ["budget-status"],
+] as const;
 
 export function useAdmins(enabled = true) {
   return useQuery({
@@ -126,5 +138,47 @@ export function useIngestKeys(enabled = true) {
     queryFn: () => getJSON<{ ingest_keys: IngestKey[] }>("/admin/ingest-keys"),
     enabled,
     staleTime: 10_000,
+  });
+}
+
+// Budgets (issue 12). Every admin role reads them; each call counts against
+// the admin's 30 a minute, so the page refreshes on demand and after changes,
+// not on a timer.
+
+export function useBudgets() {
+  return useQuery({
+    queryKey: ["budgets"],
+    queryFn: () => getJSON<{ budgets: Budget[] }>("/admin/budgets"),
+    staleTime: 10_000,
+  });
+}
+
+export function useBudgetStatus(id: number) {
+  return useQuery({
+    queryKey: ["budget-status", id],
+    queryFn: () => getJSON<BudgetStatus>(`/admin/budgets/${id}/status`),
+    staleTime: 10_000,
+  });
+}
+
+export const ALERTS_LIMIT = 100;
+
+export function useAlerts() {
+  return useQuery({
+    queryKey: ["alerts"],
+    queryFn: () => getJSON<{ alerts: BudgetAlert[] }>("/admin/alerts", { limit: ALERTS_LIMIT }),
+    staleTime: 10_000,
+  });
+}
+
+/** Everything the Budgets page shows: refetched together by its Refresh button and after a change. */
+export const BUDGET_QUERY_KEYS = [["budgets"], ["budget-status"], ["alerts"]] as const;
+
+export function useAnomalies(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["anomalies", range.start, range.end],
+    queryFn: () => getJSON<AnomalyList>("/admin/anomalies", rangeParams(range)),
+    enabled,
+    placeholderData: keepPreviousData,
   });
 }

@@ -3,7 +3,13 @@
 // decimal numbers that may carry sub-cent digits.
 
 export type Role = "viewer" | "analyst" | "owner";
-export type Permission = "VIEW_ANALYTICS" | "EXPORT_DATA" | "MANAGE_ADMINS" | "VIEW_AUDIT" | "MANAGE_PRICES";
+export type Permission =
+  | "VIEW_ANALYTICS"
+  | "EXPORT_DATA"
+  | "MANAGE_ADMINS"
+  | "VIEW_AUDIT"
+  | "MANAGE_PRICES"
+  | "MANAGE_BUDGETS";
 
 export interface Session {
   email: string;
@@ -272,4 +278,117 @@ export interface IngestKey {
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+// Budgets, alerts, anomalies (issue 12: /admin/budgets*, /admin/alerts,
+// /admin/anomalies). Money is an exact decimal string of dollars ("500.00").
+
+export type BudgetScope = "total" | "service" | "model" | "user" | "each_user";
+export type BudgetPeriod = "day" | "month";
+export type WebhookFormat = "standard" | "slack";
+
+export interface Webhook {
+  id: number;
+  url: string;
+  format: WebhookFormat;
+  /** whsec_…: only in the answer that created the webhook (POST, or a PATCH that replaced the list). */
+  secret?: string;
+}
+
+export interface Budget {
+  id: number;
+  name: string;
+  scope: BudgetScope;
+  scope_value: string;
+  period: BudgetPeriod;
+  amount_dollars: string;
+  thresholds: number[];
+  webhooks: Webhook[];
+  notify_anomalies: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The body of POST /admin/budgets; PATCH takes any of name, amount_dollars, thresholds, webhooks, notify_anomalies. */
+export interface BudgetRequest {
+  name?: string;
+  scope?: BudgetScope;
+  scope_value?: string;
+  period?: BudgetPeriod;
+  amount_dollars?: string;
+  thresholds?: number[];
+  webhooks?: { url: string; format: WebhookFormat }[];
+  notify_anomalies?: boolean;
+}
+
+export interface BudgetProgress {
+  user_id?: string;
+  spend_dollars: string;
+  percent: number;
+  remaining_dollars: string;
+  thresholds_fired: number[];
+  forecast_dollars: string;
+  /** The day spend reaches (or reached) 100%; null when it will not within the period. */
+  projected_date: string | null;
+}
+
+export interface BudgetStatus extends BudgetProgress {
+  budget: Budget;
+  period_start: string;
+  period_end: string;
+  today: string;
+  timezone: string;
+  /** each_user: the users at or over the lowest threshold, highest spend first. */
+  users?: BudgetProgress[];
+}
+
+export interface DeliveryAttempt {
+  at: string;
+  status_code: number;
+  error: string;
+  duration_ms: number;
+}
+
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+  id: number;
+  message_id: string;
+  url: string;
+  format: WebhookFormat;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  last_error: string;
+  attempt_log: DeliveryAttempt[] | null;
+}
+
+export interface BudgetAlert {
+  id: number;
+  key: string;
+  type: "budget.threshold_crossed" | "cost.anomaly" | string;
+  budget_id: number;
+  budget_name: string;
+  user_id: string;
+  service: string;
+  period_start: string;
+  period_end: string;
+  threshold_percent: number;
+  body: Record<string, unknown>;
+  created_at: string;
+  deliveries: Delivery[] | null;
+}
+
+export interface AnomalyDay {
+  service: Service;
+  date: string;
+  cost_dollars: string;
+  baseline_dollars: string;
+  threshold_dollars: string;
+}
+
+export interface AnomalyList {
+  period: Period;
+  anomalies: AnomalyDay[];
 }

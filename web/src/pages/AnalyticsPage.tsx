@@ -9,7 +9,7 @@ import {
 } from "../lib/dateRange";
 import { formatInt } from "../lib/format";
 import { navigate } from "../lib/nav";
-import { useCosts, useDashboard, useGrowth } from "../lib/queries";
+import { useAnomalies, useCosts, useDashboard, useGrowth } from "../lib/queries";
 import type { Session, TopUsersSort } from "../lib/types";
 import { DateRangePicker } from "../components/DateRangePicker";
 import { ExportMenu } from "../components/ExportMenu";
@@ -96,6 +96,7 @@ export function AnalyticsPage({ session, today, zone }: { session: Session; toda
   const dashboard = useDashboard(range, ok);
   const costs = useCosts(range, ok);
   const growth = useGrowth(range, ok);
+  const anomalies = useAnomalies(range, ok && tab === "costs");
 
   const coreError = dashboard.error ?? costs.error ?? growth.error;
   const refetchAll = () => {
@@ -194,7 +195,7 @@ export function AnalyticsPage({ session, today, zone }: { session: Session; toda
               <UsageTab dashboard={dashboard.data} />
             </TabsContent>
             <TabsContent value="costs">
-              <CostsTab costs={costs.data} />
+              <CostsTab costs={costs.data} anomalies={anomalies.data?.anomalies} anomalyError={anomalies.error} today={today} />
             </TabsContent>
             <TabsContent value="users">
               <UsersTab growth={growth.data} range={range} sortBy={view.sort} onSortBy={(s) => update({ sort: s }, "replace")} />

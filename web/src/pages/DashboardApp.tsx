@@ -11,6 +11,7 @@ import { Skeleton } from "../components/ui/skeleton";
 import { AnalyticsPage } from "./AnalyticsPage";
 import { PricesPage } from "./PricesPage";
 import { AdminsPage } from "./AdminsPage";
+import { BudgetsPage } from "./BudgetsPage";
 
 /** The header and the page the URL names. Today and the zone are the server's. */
 function Shell({ session }: { session: Session }) {
@@ -23,6 +24,8 @@ function Shell({ session }: { session: Session }) {
       <TopBar session={session} page={page} today={today} zone={zone} />
       {page === "prices" ? (
         <PricesPage session={session} today={today} />
+      ) : page === "budgets" ? (
+        <BudgetsPage session={session} />
       ) : page === "admins" ? (
         <AdminsPage session={session} />
       ) : (

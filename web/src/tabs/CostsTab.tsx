@@ -1,4 +1,4 @@
-import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ReferenceDot, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../components/ui/card";
 import { Badge } from "../components/ui/badge";
 import { Skeleton } from "../components/ui/skeleton";
@@ -6,7 +6,10 @@ import { ChartFrame, ChartTooltip, Legend, animate, axisProps, dayTick, gridProp
 import { formatBytes, formatCompact, formatInt, formatShare, formatUSD, formatUSDCompact } from "../lib/format";
 import { SERVICES, serviceColor, serviceName } from "../lib/services";
 import { sourceLabel } from "../lib/prices";
-import type { CostBreakdown, ModelCost, PriceRef } from "../lib/types";
+import type { AnomalyDay, CostBreakdown, ModelCost, PriceRef } from "../lib/types";
+import { AnomalyList, anomalyDots, anomalyKey, AnomalyMarker } from "../components/costs/Anomalies";
+import { MonthProjection } from "../components/costs/MonthProjection";
+import { ErrorState } from "../components/ErrorState";
 
 function usage(m: ModelCost): string {
   const parts: string[] = [];
@@ -55,8 +58,23 @@ function TableSkeleton({ rows = 5, cols = 5 }: { rows?: number; cols?: number })
   );
 }
 
-export function CostsTab({ costs }: { costs?: CostBreakdown }) {
+export function CostsTab({
+  costs,
+  anomalies,
+  today,
+  anomalyError,
+}: {
+  costs?: CostBreakdown;
+  /** GET /admin/anomalies for the same range: marked on the daily chart. */
+  anomalies?: AnomalyDay[];
+  /** The server's today: shows the current month's projection. */
+  today?: Date;
+  /** Why the anomalies could not be loaded (the chart is shown without marks). */
+  anomalyError?: unknown;
+}) {
   const b = costs?.breakdown;
+  const odd = new Set((anomalies ?? []).map(anomalyKey));
+  const dots = anomalyDots(costs?.daily ?? [], anomalies ?? []);
   const pie = SERVICES.map((s) => ({ key: s.key, name: s.name, color: s.color, value: b?.[s.key].cost_dollars ?? 0 }));
   const hasCost = pie.some((p) => p.value > 0);
 
@@ -131,7 +149,12 @@ export function CostsTab({ costs }: { costs?: CostBreakdown }) {
               <CardTitle>Daily Costs</CardTitle>
               <CardDescription>Stacked by service</CardDescription>
             </div>
-            <Legend items={SERVICES.map((s) => ({ name: s.name, color: s.color }))} />
+            <Legend
+              items={[
+                ...SERVICES.map((s) => ({ name: s.name, color: s.color })),
+                ...(dots.length > 0 ? [{ name: "Anomaly", color: "#c01048" }] : []),
+              ]}
+            />
           </CardHeader>
           <CardContent>
             <ChartFrame loading={!costs} height={330}>
@@ -150,14 +173,39 @@ export function CostsTab({ costs }: { costs?: CostBreakdown }) {
                       fill={s.color}
                       radius={i === SERVICES.length - 1 ? [3, 3, 0, 0] : 0}
                       isAnimationActive={animate}
+                    >
+                      {(costs?.daily ?? []).map((d) =>
+                        odd.has(`${s.key}/${d.date}`) ? (
+                          <Cell key={d.date} fill={s.color} stroke="#c01048" strokeWidth={2} />
+                        ) : (
+                          <Cell key={d.date} fill={s.color} />
+                        ),
+                      )}
+                    </Bar>
+                  ))}
+                  {dots.map((d) => (
+                    <ReferenceDot
+                      key={d.date}
+                      x={d.date}
+                      y={d.total}
+                      r={7}
+                      ifOverflow="extendDomain"
+                      shape={(props) => <AnomalyMarker cx={props.cx} cy={props.cy} dot={d} />}
                     />
                   ))}
                 </BarChart>
               </ResponsiveContainer>
             </ChartFrame>
+            {anomalyError ? (
+              <ErrorState error={anomalyError} compact title="Anomalies could not be loaded" />
+            ) : (
+              anomalies && <AnomalyList anomalies={anomalies} />
+            )}
           </CardContent>
         </Card>
       </div>
+
+      {today && <MonthProjection today={today} />}
 
       <Card>
         <CardHeader>
