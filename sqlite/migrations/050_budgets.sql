@@ -1,7 +1,7 @@
 -- Budgets (issue 12). Spend is read from the rollups; these tables hold the
 -- budgets, the alerts made once per key, and the webhook outbox.
 CREATE TABLE budgets (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: alert keys name the budget
     name             TEXT    NOT NULL,
     scope            TEXT    NOT NULL,
     scope_value      TEXT    NOT NULL DEFAULT '',

@@ -465,14 +465,10 @@ test("a receiver that is down shows as pending with its attempts and error, then
   }
 });
 
-// Known backend bug (budgets branch, SQLite): budgets.id is INTEGER PRIMARY
-// KEY without AUTOINCREMENT, so a deleted budget's id goes to the next budget
-// made, and alert keys (threshold:<budget id>:<period>:<percent>:<user>)
-// collide: the new budget never alerts for thresholds the deleted one fired
-// this period. Marked as expected to fail; it will report "unexpectedly
-// passed" once the ids are no longer reused.
+// A deleted budget's id is never given to a new budget (SQLite: AUTOINCREMENT),
+// so alert keys (threshold:<budget id>:<period>:<percent>:<user>) of the two
+// never collide: the new budget alerts on its own thresholds.
 test("a budget made after another was deleted alerts on its own thresholds", async ({ page, baseURL }) => {
-  test.fail(true, "SQLite reuses a deleted budget's id and its alert keys (budgets branch)");
   const owner = await apiAs(baseURL!, "budgetreuse");
   const ids: number[] = [];
   try {
