@@ -3,7 +3,6 @@ package auth_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/codestory/analytics/auth"
 )
@@ -30,43 +29,6 @@ func TestPasswords(t *testing.T) {
 		if auth.CheckPassword(bad, "x") {
 			t.Errorf("malformed hash %q accepted", bad)
 		}
-	}
-}
-
-func TestThrottle(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	th := auth.NewThrottle(func() time.Time { return now })
-	for i := 0; i < 4; i++ {
-		th.Fail("account:a", "ip:1")
-	}
-	if w := th.Wait("account:a", "ip:1"); w != 0 {
-		t.Fatalf("after 4 failures: wait %s, want 0", w)
-	}
-	th.Fail("account:a", "ip:1")
-	if w := th.Wait("account:a"); w != time.Second {
-		t.Errorf("after 5 failures: wait %s, want 1s", w)
-	}
-	th.Fail("account:a")
-	th.Fail("account:a")
-	if w := th.Wait("account:a"); w != 4*time.Second {
-		t.Errorf("after 7 failures: wait %s, want 4s (doubling)", w)
-	}
-	if w := th.Wait("ip:2", "account:b"); w != 0 {
-		t.Errorf("other keys throttled: %s", w)
-	}
-	for i := 0; i < 40; i++ {
-		th.Fail("account:a")
-	}
-	if w := th.Wait("account:a"); w != 15*time.Minute {
-		t.Errorf("cap: %s, want 15m", w)
-	}
-	th.Succeed("account:a")
-	if w := th.Wait("account:a"); w != 0 {
-		t.Errorf("after success: %s", w)
-	}
-	now = now.Add(2 * time.Second)
-	if w := th.Wait("ip:1"); w != 0 {
-		t.Errorf("the address's 1 s wait should have passed: %s", w)
 	}
 }
 

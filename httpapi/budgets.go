@@ -147,18 +147,8 @@ func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) {
 // guard, no audit entry per call) and answers from memory or one indexed
 // read.
 func (s *Server) handleBudgetCheck(w http.ResponseWriter, r *http.Request) {
-	token := bearer(r)
-	if token == "" {
-		s.writeError(w, r, analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
-		return
-	}
-	p, err := s.Auth.Bearer(r.Context(), token)
-	if err != nil {
+	if err := s.ingestKey(r, "GET /v1/budget-check"); err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if !p.IsIngest() {
-		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "GET /v1/budget-check needs an ingest key, not an admin token"))
 		return
 	}
 	if s.Tools.Budgets == nil {

@@ -40,18 +40,8 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
-	token := bearer(r)
-	if token == "" {
-		s.writeError(w, r, analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
-		return
-	}
-	p, err := s.Auth.Bearer(r.Context(), token)
-	if err != nil {
+	if err := s.ingestKey(r, "POST /v1/events"); err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if !p.IsIngest() {
-		s.writeError(w, r, analytics.Errorf(analytics.KindForbidden, "POST /v1/events needs an ingest key, not an admin token"))
 		return
 	}
 	ndjson := false
@@ -102,13 +92,36 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Metrics.IngestBatch.WithLabelValues("ok").Observe(time.Since(start).Seconds())
+	s.countIngested(res)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ingestKey authenticates the ingest side (/v1/events, /v1/traces,
+// /v1/budget-check): a bearer ingest key, never an admin credential.
+func (s *Server) ingestKey(r *http.Request, route string) error {
+	token := bearer(r)
+	if token == "" {
+		return analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key")
+	}
+	p, err := s.Auth.Bearer(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	if !p.IsIngest() {
+		return analytics.Errorf(analytics.KindForbidden, "%s needs an ingest key, not an admin token", route)
+	}
+	return nil
+}
+
+// countIngested adds a batch's outcome to the ingest metrics, whichever
+// door it came through.
+func (s *Server) countIngested(res analytics.IngestResult) {
 	s.Metrics.IngestEvents.WithLabelValues("accepted").Add(float64(res.Accepted))
 	s.Metrics.IngestEvents.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 	s.Metrics.IngestEvents.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
 	for _, rj := range res.Rejected {
 		s.Metrics.IngestRejected.WithLabelValues(metrics.Reason(rj.Error)).Inc()
 	}
-	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

@@ -27,7 +27,6 @@ type Deps struct {
 	Audit      *audit.Log
 	Auth       *auth.Authenticator
 	Guard      *guard.Guard
-	Throttle   *auth.Throttle
 	Ingester   *analytics.Ingester
 	Tools      *analytics.Tools
 	Metrics    *metrics.Metrics
@@ -71,9 +70,6 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
-	}
-	if d.Throttle == nil {
-		d.Throttle = auth.NewThrottle(d.Now)
 	}
 	if d.MaxBodyBytes == 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	analytics "github.com/codestory/analytics"
-	"github.com/codestory/analytics/metrics"
 	"github.com/codestory/analytics/otlp"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
@@ -51,18 +50,8 @@ func (s *Server) traces(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(err error) { s.writeOTLPError(w, r, format, err) }
 
-	token := bearer(r)
-	if token == "" {
-		fail(analytics.Errorf(analytics.KindUnauthenticated, "missing bearer ingest key"))
-		return
-	}
-	p, err := s.Auth.Bearer(r.Context(), token)
-	if err != nil {
+	if err := s.ingestKey(r, "POST /v1/traces"); err != nil {
 		fail(err)
-		return
-	}
-	if !p.IsIngest() {
-		fail(analytics.Errorf(analytics.KindForbidden, "POST /v1/traces needs an ingest key, not an admin token"))
 		return
 	}
 	body, err := s.readOTLPBody(w, r)
@@ -97,12 +86,7 @@ func (s *Server) traces(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Metrics.IngestBatch.WithLabelValues("ok").Observe(time.Since(start).Seconds())
 	}
-	s.Metrics.IngestEvents.WithLabelValues("accepted").Add(float64(res.Accepted))
-	s.Metrics.IngestEvents.WithLabelValues("duplicate").Add(float64(res.Duplicates))
-	s.Metrics.IngestEvents.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
-	for _, rj := range res.Rejected {
-		s.Metrics.IngestRejected.WithLabelValues(metrics.Reason(rj.Error)).Inc()
-	}
+	s.countIngested(res)
 
 	var msgs []string
 	for _, rj := range batch.Rejected {
