@@ -27,7 +27,7 @@ import (
 
 // Defaults of a run.
 const (
-	DefaultModel     = "claude-sonnet-4-5"
+	DefaultModel     = "claude-sonnet-5-5"
 	DefaultMaxTurns  = 10 // the seed's max_turns
 	DefaultMaxTokens = 2048
 )

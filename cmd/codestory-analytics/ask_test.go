@@ -117,7 +117,7 @@ func TestAsk(t *testing.T) {
 		t.Fatalf("events %v, want %v\n%s", names, want, res.Body)
 	}
 	result := events[len(events)-1].Data["result"].(map[string]any)
-	if result["answer"] != "Costs were 21.05 cents; u2 cost most." || result["turns"] != 2.0 || result["model"] != "claude-sonnet-4-5" {
+	if result["answer"] != "Costs were 21.05 cents; u2 cost most." || result["turns"] != 2.0 || result["model"] != "claude-sonnet-5-5" {
 		t.Errorf("result: %v", result)
 	}
 	// The tool results it used are the REST figures for the same input.
@@ -135,7 +135,7 @@ func TestAsk(t *testing.T) {
 	fake.mu.Lock()
 	first, keys := fake.bodies[0], fake.keys
 	fake.mu.Unlock()
-	if len(keys) != 2 || !strings.Contains(keys[0], "sk-ant-test") || first["model"] != "claude-sonnet-4-5" || len(first["tools"].([]any)) != 5 {
+	if len(keys) != 2 || !strings.Contains(keys[0], "sk-ant-test") || first["model"] != "claude-sonnet-5-5" || len(first["tools"].([]any)) != 5 {
 		t.Errorf("Claude request: keys %v, model %v, %d tools", keys, first["model"], len(first["tools"].([]any)))
 	}
 
