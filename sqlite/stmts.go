@@ -9,8 +9,8 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
-	all                                                                                                                        []*sql.Stmt
+	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+	all                                                                                                                                                   []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -21,6 +21,10 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 	}{
 		{&st.insertEvent, insertEventSQL},
 		{&st.upsertUserDay, upsertUserDaySQL},
+		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO NOTHING`},
+		{&st.addUserDay, `UPDATE user_activity SET events = events + ?, stories_created = stories_created + ?,
+			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
 		{&st.prevDay, `SELECT day FROM user_activity WHERE user_id = ? AND day < ? ORDER BY day DESC LIMIT 1`},
 		{&st.nextDay, `SELECT day FROM user_activity WHERE user_id = ? AND day > ? ORDER BY day ASC LIMIT 1`},
 		{&st.setPrev, `UPDATE user_activity SET prev_day = ? WHERE user_id = ? AND day = ?`},
