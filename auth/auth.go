@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -151,17 +152,55 @@ func (a *Authenticator) Session(ctx context.Context, cookie string) (*analytics.
 // ErrBadLogin is the one answer to a wrong email or password.
 var ErrBadLogin = analytics.Errorf(analytics.KindUnauthenticated, "invalid email or password")
 
+// ErrLoginBusy refuses a login when every password-check slot stayed busy.
+var ErrLoginBusy = analytics.Errorf(analytics.KindUnavailable, "too many sign-ins at once; retry in a few seconds")
+
+// passwordSlots bounds concurrent argon2id checks. Each takes 19 MiB and
+// tens of milliseconds of CPU, so wrong passwords sent at once from many
+// addresses (which the per-address counts do not stop) queue here instead
+// of exhausting the server's memory.
+var passwordSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// passwordWait is how long a login waits for a slot before ErrLoginBusy.
+var passwordWait = 5 * time.Second
+
+// checkPasswordBounded is CheckPassword in one of the bounded slots.
+func checkPasswordBounded(ctx context.Context, hash, pw string) (bool, error) {
+	t := time.NewTimer(passwordWait)
+	defer t.Stop()
+	select {
+	case passwordSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-t.C:
+		return false, ErrLoginBusy
+	}
+	defer func() { <-passwordSlots }()
+	return CheckPassword(hash, pw), nil
+}
+
 // Password checks an email and password.
 func (a *Authenticator) Password(ctx context.Context, email, pw string) (analytics.Admin, error) {
 	adm, err := a.Admins.AdminByEmail(ctx, strings.TrimSpace(email))
 	if analytics.ErrorKind(err) == analytics.KindNotFound {
-		CheckPassword(dummyHash, pw)
+		// The same work as a real check, so timing does not tell which
+		// emails are admins.
+		if _, err := checkPasswordBounded(ctx, dummyHash, pw); err != nil {
+			return adm, err
+		}
 		return adm, ErrBadLogin
 	}
 	if err != nil {
 		return adm, err
 	}
-	if adm.PasswordHash == "" || !CheckPassword(adm.PasswordHash, pw) || adm.DisabledAt != nil {
+	if adm.PasswordHash == "" {
+		return adm, ErrBadLogin
+	}
+	ok, err := checkPasswordBounded(ctx, adm.PasswordHash, pw)
+	if err != nil {
+		return adm, err
+	}
+	if !ok || adm.DisabledAt != nil {
 		return adm, ErrBadLogin
 	}
 	return adm, nil

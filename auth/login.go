@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -258,6 +259,18 @@ func (g *LoginGate) Login(ctx context.Context, at LoginAttempt) (LoginResult, er
 	}
 	adm, err := g.Auth.Password(ctx, email, at.Password)
 	if err != nil {
+		if !errors.Is(err, ErrBadLogin) {
+			// Not a wrong password (the server was busy, the request was
+			// cancelled): the attempt was never judged, so it counts against
+			// no one.
+			ks := make([]string, len(keys))
+			for i, k := range keys {
+				ks[i] = k.Key
+			}
+			if rerr := g.Counter.Refund(context.WithoutCancel(ctx), ks...); rerr != nil {
+				return LoginResult{}, errors.Join(err, fmt.Errorf("login throttle: %w", rerr))
+			}
+		}
 		return LoginResult{}, err
 	}
 	// The attempt succeeded: it was not a failure to count.

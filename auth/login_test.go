@@ -189,3 +189,28 @@ func TestLoginDeviceCookieLockout(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordChecksBounded: wrong passwords sent at once from many
+// addresses queue for a bounded number of argon2id slots instead of taking
+// the server's memory; an attempt that found every slot busy is refused as
+// "busy", is not a failure of its account or address, and checked nothing.
+func TestPasswordChecksBounded(t *testing.T) {
+	counters(t, func(t *testing.T, e *gateEnv, _ func() auth.LoginCounter) {
+		restore := auth.SetPasswordWait(30 * time.Millisecond)
+		defer restore()
+		release := auth.HoldPasswordSlots()
+		for i := 0; i < 12; i++ {
+			_, err := e.try("owner@example.com", "wrong password!", "198.51.100.20", "")
+			if !errors.Is(err, auth.ErrLoginBusy) {
+				release()
+				t.Fatalf("attempt %d with every slot busy: %v, want ErrLoginBusy", i, err)
+			}
+		}
+		release()
+		// None of the 12 counted: the owner's correct password from the
+		// same address goes through at once.
+		if _, err := e.try("owner@example.com", goodPassword, "198.51.100.20", ""); err != nil {
+			t.Fatalf("correct password after busy refusals: %v", err)
+		}
+	})
+}
