@@ -28,6 +28,7 @@ export const ACCOUNT_ROLES = {
   anomalies: "analyst", // budgets.spec: anomalies and the month's projection on the Costs tab
   budgetdown: "owner", // budgets.spec: a receiver that is down, then back
   budgetreuse: "owner", // budgets.spec: a budget made after another was deleted
+  engagement: "analyst", // engagement.spec: the Users tab's engagement chart against the API
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;

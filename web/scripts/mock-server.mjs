@@ -173,6 +173,21 @@ function growth(r) {
   };
 }
 
+// DAU is the day's active users; WAU and MAU are made up from the 7 and 30
+// days ending each day (days before the range count, as on the server).
+function engagement(r) {
+  const daily = r.days.map((d) => {
+    const n = dayNum(d.date);
+    const back = (k) => Array.from({ length: k }, (_, i) => day(n - i).active_users);
+    const dau = d.active_users;
+    const wau = Math.max(dau, Math.round(sum(back(7), (x) => x) * 0.45));
+    const mau = Math.max(wau, Math.round(sum(back(30), (x) => x) * 0.16));
+    return { date: d.date, dau, wau, mau, stickiness: mau ? r6(dau / mau) : 0 };
+  });
+  const average_stickiness = daily.length ? r6(sum(daily, (d) => d.stickiness) / daily.length) : 0;
+  return { daily, average_stickiness, period: r.period };
+}
+
 function top(r, sort, limit) {
   const rand = rng(dayNum(r.start) + dayNum(r.end));
   const users = Array.from({ length: 40 }, (_, i) => ({
@@ -449,6 +464,8 @@ createServer(async (req, res) => {
       return send(res, 200, costs(r));
     case "/admin/analytics/users/growth":
       return send(res, 200, growth(r));
+    case "/admin/analytics/engagement":
+      return send(res, 200, engagement(r));
     case "/admin/analytics/users/top":
       return send(res, 200, top(r, q.get("sort_by"), Number(q.get("limit") ?? 10)));
     case "/admin/analytics/export": {

@@ -13,6 +13,7 @@ import type {
   BudgetStatus,
   CostBreakdown,
   DashboardMetrics,
+  Engagement,
   IngestKey,
   PriceCatalog,
   Session,
@@ -58,6 +59,16 @@ export function useGrowth(range: DayRange, enabled: boolean) {
   return useQuery({
     queryKey: ["growth", range.start, range.end],
     queryFn: () => getJSON<UserGrowth>("/admin/analytics/users/growth", rangeParams(range)),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** DAU, WAU, MAU and stickiness per day (issue 13); asked for by the Users tab only. */
+export function useEngagement(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["engagement", range.start, range.end],
+    queryFn: () => getJSON<Engagement>("/admin/analytics/engagement", rangeParams(range)),
     enabled,
     placeholderData: keepPreviousData,
   });

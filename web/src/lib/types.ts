@@ -147,6 +147,23 @@ export interface UserGrowth {
   period: Period;
 }
 
+/** One day of GET /admin/analytics/engagement. */
+export interface EngagementDay {
+  date: string;
+  dau: number;
+  wau: number;
+  mau: number;
+  /** DAU / MAU as a fraction 0..1 (0 when MAU is 0). */
+  stickiness: number;
+}
+
+export interface Engagement {
+  daily: EngagementDay[];
+  /** The mean of the days' stickiness, a fraction 0..1. */
+  average_stickiness: number;
+  period: Period;
+}
+
 export type TopUsersSort = "cost" | "stories" | "api_calls";
 
 export interface TopUser {

@@ -4,6 +4,7 @@ import { Skeleton } from "../components/ui/skeleton";
 import { cn } from "../components/ui/cn";
 import { ChartFrame, ChartTooltip, Legend, animate, axisProps, dayTick, gridProps } from "../components/charts";
 import { ErrorState } from "../components/ErrorState";
+import { EngagementChart } from "../components/users/EngagementChart";
 import { formatCompact, formatInt, formatMinutes, formatPercent, formatUSD } from "../lib/format";
 import { CHART } from "../lib/services";
 import type { DayRange } from "../lib/dateRange";
@@ -77,6 +78,8 @@ export function UsersTab({
           </ChartFrame>
         </CardContent>
       </Card>
+
+      <EngagementChart range={range} />
 
       <Card>
         <CardHeader className="card-header-row">
