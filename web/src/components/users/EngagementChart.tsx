@@ -105,7 +105,7 @@ export function EngagementChart({ range }: { range: DayRange }) {
                   <AreaChart data={pct} margin={{ top: 8, right: 4, left: -8, bottom: 0 }}>
                     <CartesianGrid {...gridProps} />
                     <XAxis dataKey="date" tickFormatter={dayTick} minTickGap={24} {...axisProps} />
-                    <YAxis tickFormatter={(v: number) => `${v}%`} width={48} domain={[0, "auto"]} {...axisProps} />
+                    <YAxis tickFormatter={(v: number) => `${v}%`} width={48} domain={[0, "auto"]} tickCount={3} {...axisProps} />
                     <Tooltip content={<ChartTooltip fmt={(v) => formatPercent(v)} />} cursor={{ stroke: CHART.muted, strokeDasharray: "3 3" }} />
                     <Area
                       type="monotone"
