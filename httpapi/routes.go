@@ -31,6 +31,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/admin/analytics/dashboard", rangeTool(s, analytics.ToolDashboardMetrics, s.Tools.DashboardMetrics)},
 		{"GET", "/admin/analytics/costs", rangeTool(s, analytics.ToolCostBreakdown, s.Tools.CostBreakdown)},
 		{"GET", "/admin/analytics/users/growth", rangeTool(s, analytics.ToolUserGrowth, s.Tools.UserGrowth)},
+		{"GET", "/admin/analytics/engagement", rangeTool(s, analytics.ToolEngagement, s.Tools.Engagement)},
 		{"GET", "/admin/analytics/users/top", h(s.handleTopUsers)},
 		{"GET", "/admin/analytics/export", h(s.handleExport)},
 		{"GET", "/admin/audit", h(s.handleAudit)},

@@ -80,6 +80,7 @@ func (s *Server) addAdminTools(srv *mcp.Server) {
 	})
 	s.addPriceTools(srv)
 	s.addBudgetTools(srv)
+	s.addEngagementTools(srv)
 }
 
 func (s *Server) addIngestTools(srv *mcp.Server) {

@@ -513,3 +513,72 @@ func testOutOfBoundsRepairedByVoid(t *testing.T, h Harness) {
 		t.Fatalf("payments after the void = %d, want 999", r.PaymentsCents)
 	}
 }
+
+// testEngagementBruteForce: get_engagement over the store (with voids)
+// equals DAU, WAU, MAU and stickiness counted directly from the live events,
+// including windows that reach before the range.
+func testEngagementBruteForce(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	rng := rand.New(rand.NewPCG(61, 67))
+	all := randomEvents(rng, "en", 1200)
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for i := 0; i < len(all); i += 200 {
+		ingest(t, s, all[i:min(i+200, len(all))]...)
+	}
+	voided := map[string]bool{}
+	var voids []analytics.Event
+	for j := 0; j < 150; j++ {
+		id := all[rng.IntN(len(all))].ID
+		if !voided[id] {
+			voided[id] = true
+			voids = append(voids, voidOf("void-"+id, id))
+		}
+	}
+	if _, err := s.VoidEvents(ctx, voids); err != nil {
+		t.Fatal(err)
+	}
+	active := map[analytics.Day]map[string]bool{}
+	for _, e := range all {
+		if voided[e.ID] || e.UserID == "" {
+			continue
+		}
+		d := analytics.EventDay(&e, time.UTC)
+		if active[d] == nil {
+			active[d] = map[string]bool{}
+		}
+		active[d][e.UserID] = true
+	}
+	distinct := func(from, to analytics.Day) int64 {
+		u := map[string]bool{}
+		for d := from; d <= to; d++ {
+			for id := range active[d] {
+				u[id] = true
+			}
+		}
+		return int64(len(u))
+	}
+	tools := &analytics.Tools{Store: s}
+	for _, r := range []analytics.Range{{Start: Day0 + 3, End: Day0 + 25}, {Start: Day0 - 5, End: Day0 + 2}, {Start: Day0 + 29, End: Day0 + 40}} {
+		got, err := tools.Engagement(ctx, analytics.RangeInput{StartDate: r.Start.String(), EndDate: r.End.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Daily) != r.Days() {
+			t.Fatalf("%d days, want %d", len(got.Daily), r.Days())
+		}
+		var sum float64
+		for _, d := range got.Daily {
+			want := analytics.EngagementDay{Date: d.Date, DAU: distinct(d.Date, d.Date), WAU: distinct(d.Date-6, d.Date), MAU: distinct(d.Date-29, d.Date)}
+			if want.MAU > 0 {
+				want.Stickiness = float64(want.DAU) / float64(want.MAU)
+			}
+			sum += want.Stickiness
+			if d != want {
+				t.Fatalf("engagement on %s = %+v, brute force %+v", d.Date, d, want)
+			}
+		}
+		if want := sum / float64(r.Days()); got.AverageStickiness != want {
+			t.Fatalf("average stickiness %v, brute force %v", got.AverageStickiness, want)
+		}
+	}
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RepriceMatchesBruteForce", func(t *testing.T) { testRepriceBruteForce(t, h) })
 	t.Run("RepriceDuringIngest", func(t *testing.T) { testRepriceDuringIngest(t, h) })
 	t.Run("OutOfBoundsRepairedByVoid", func(t *testing.T) { testOutOfBoundsRepairedByVoid(t, h) })
+	t.Run("EngagementMatchesBruteForce", func(t *testing.T) { testEngagementBruteForce(t, h) })
 	t.Run("PriceEntries", func(t *testing.T) { testPriceEntries(t, h) })
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })

@@ -188,14 +188,9 @@ func (e env) token(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		fs := e.flags("token revoke", &c)
-		pos, err := parse(fs, args[1:], 1)
+		id, err := e.idArg(&c, "token revoke", args[1:], "a token id (see 'token list')")
 		if err != nil {
 			return err
-		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil {
-			return usageError{"token revoke: ID must be a token id (see 'token list')"}
 		}
 		a, err := c.openApp(ctx, appOptions{})
 		if err != nil {
@@ -218,4 +213,18 @@ func (e env) token(ctx context.Context, args []string) error {
 
 func (e env) auditCmd(ctx context.Context, args []string) error {
 	return e.auditCommand(ctx, args) // auditcmd.go
+}
+
+// idArg parses the flags and the one numeric ID argument of a revoke command.
+func (e env) idArg(c *common, name string, args []string, what string) (int64, error) {
+	fs := e.flags(name, c)
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil {
+		return 0, usageError{name + ": ID must be " + what}
+	}
+	return id, nil
 }

@@ -69,7 +69,7 @@ var groupHelp = map[string]string{
   ingest-key list                                    with expiry and last use
   ingest-key revoke ID                               the key's next request gets 401`,
 	"audit": `usage: codestory-analytics audit verify [flags]`,
-	"query": `usage: codestory-analytics query dashboard|costs|growth|top|export [flags]
+	"query": `usage: codestory-analytics query dashboard|costs|growth|engagement|top|export [flags]
   --start YYYY-MM-DD --end YYYY-MM-DD [--limit N --sort-by cost|stories|api_calls] [--format csv|json]
 Run 'codestory-analytics query dashboard -h' for every flag.`,
 }

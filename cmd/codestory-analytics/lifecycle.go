@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -198,14 +197,9 @@ func (e env) ingestKeyLifecycle(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		fs := e.flags("ingest-key revoke", &c)
-		pos, err := parse(fs, args[1:], 1)
+		id, err := e.idArg(&c, "ingest-key revoke", args[1:], "an ingest key id (see 'ingest-key list')")
 		if err != nil {
 			return err
-		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil {
-			return usageError{"ingest-key revoke: ID must be an ingest key id (see 'ingest-key list')"}
 		}
 		a, err := c.openApp(ctx, appOptions{})
 		if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,32 @@ func TestLimitZeroRefusedEverywhere(t *testing.T) {
 	cli := ts.mustCLI("", "query", "top", "--db", ts.DB)
 	if strings.TrimSpace(string(rest.Body)) != "[]" || strings.TrimSpace(cli) != "[]" {
 		t.Fatalf("shapes differ: REST %s, CLI %s", rest.Body, cli)
+	}
+}
+
+// TestEngagementDoorsAgree: REST, MCP's tool and the CLI answer
+// get_engagement with the same figures.
+func TestEngagementDoorsAgree(t *testing.T) {
+	ts := startServer(t, "")
+	tok := ts.adminToken("o@example.com", "owner")
+	key := ts.ingestKey()
+	for i, day := range []string{"2026-03-01", "2026-03-03", "2026-03-09"} {
+		for _, u := range []string{"u1", "u2"}[:i%2+1] {
+			if r := ts.ingest(key, map[string]any{"id": day + u, "type": "user_churned", "timestamp": day + "T10:00:00Z", "user_id": u}); r.Status != 200 {
+				t.Fatalf("ingest: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+	q := "start_date=2026-03-01&end_date=2026-03-10"
+	rest := ts.do("GET", "/admin/analytics/engagement?"+q, tok, nil)
+	var e analytics.Engagement
+	rest.json(t, &e)
+	if len(e.Daily) != 10 || e.Daily[8].DAU != 1 || e.Daily[8].WAU != 2 || e.Daily[8].MAU != 2 || e.Daily[8].Stickiness != 0.5 {
+		t.Fatalf("engagement on 2026-03-09: %+v", e.Daily[8])
+	}
+	cli := ts.mustCLI("", "query", "engagement", "--db", ts.DB, "--start", "2026-03-01", "--end", "2026-03-10")
+	var c analytics.Engagement
+	if err := json.Unmarshal([]byte(cli), &c); err != nil || !reflect.DeepEqual(c, e) {
+		t.Fatalf("CLI %s\nREST %s (%v)", cli, rest.Body, err)
 	}
 }

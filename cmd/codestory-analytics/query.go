@@ -9,7 +9,7 @@ import (
 )
 
 func (e env) query(ctx context.Context, args []string) error {
-	const help = "usage: codestory-analytics query dashboard|costs|growth|top|export --start YYYY-MM-DD --end YYYY-MM-DD [--limit N --sort-by cost|stories|api_calls] [--format csv|json]"
+	const help = "usage: codestory-analytics query dashboard|costs|growth|engagement|top|export --start YYYY-MM-DD --end YYYY-MM-DD [--limit N --sort-by cost|stories|api_calls] [--format csv|json]"
 	if len(args) == 0 {
 		return usageError{help}
 	}
@@ -39,6 +39,8 @@ func (e env) query(ctx context.Context, args []string) error {
 		out, err = tools.CostBreakdown(ctx, in)
 	case "growth":
 		out, err = tools.UserGrowth(ctx, in)
+	case "engagement":
+		out, err = tools.Engagement(ctx, in)
 	case "top":
 		// The same shape as REST: the seed's bare list of users.
 		var top *analytics.TopUsers

@@ -316,6 +316,7 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/dashboard":    {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/costs":        {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/users/growth": {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/analytics/engagement":   {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/users/top":    {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
 		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
