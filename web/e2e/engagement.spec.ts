@@ -9,6 +9,11 @@ import { apiJSON, expect, login, parseFigure, test, utcDay } from "./fixtures";
 
 const shots = join(import.meta.dirname, "..", "test-results");
 
+/** "2026-11-09" → "Nov 9", as the table shows a day. */
+function shortDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
 test("the engagement chart's figures equal GET /admin/analytics/engagement for the range; one call; 375 px", async ({ page }) => {
   await login(page, "engagement");
   const r = { start: utcDay(20), end: utcDay(1) };
@@ -56,8 +61,10 @@ test("the engagement chart's figures equal GET /admin/analytics/engagement for t
   await expect(rows).toHaveCount(api.daily.length);
   for (let i = 0; i < api.daily.length; i++) {
     const d = api.daily[i];
+    await expect(rows.nth(i)).toHaveAttribute("data-date", d.date);
+    await expect(rows.nth(i).locator("time")).toHaveAttribute("datetime", d.date);
     const cells = rows.nth(i).locator("th, td");
-    await expect(cells).toHaveText([d.date, formatInt(d.dau), formatInt(d.wau), formatInt(d.mau), formatStickiness(d.stickiness)]);
+    await expect(cells).toHaveText([shortDay(d.date), formatInt(d.dau), formatInt(d.wau), formatInt(d.mau), formatStickiness(d.stickiness)]);
     const shown = (await cells.allInnerTexts()).slice(1).map(parseFigure);
     expect(shown.slice(0, 3)).toEqual([d.dau, d.wau, d.mau]);
     expect(Math.abs(shown[3] - d.stickiness * 100)).toBeLessThanOrEqual(0.05);
@@ -77,6 +84,9 @@ test("the engagement chart's figures equal GET /admin/analytics/engagement for t
     const box = await card.getByTestId(chart).boundingBox();
     expect(box && box.x >= 0 && box.x + box.width <= 375 && box.width > 250, `${chart} fits 375 px`).toBe(true);
   }
+  // The open table fits too (no scrolling inside its box).
+  const table = card.getByTestId("engagement-details").locator(".table-scroll");
+  expect(await table.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
   await card.screenshot({ path: join(shots, "mobile-engagement.png") });
   expect(calls, "resizing asks again").toHaveLength(1);
 });

@@ -47,10 +47,11 @@ describe("EngagementChart", () => {
 
     const rows = within(screen.getByTestId("engagement-table")).getAllByTestId("engagement-row");
     expect(rows.map((r) => Array.from(r.children, (c) => c.textContent))).toEqual([
-      ["2026-11-01", "0", "0", "0", "0.0%"],
-      ["2026-11-02", "40", "120", "400", "10.0%"],
-      ["2026-11-03", "1,234", "2,500", "5,000", "24.7%"],
+      ["Nov 1", "0", "0", "0", "0.0%"],
+      ["Nov 2", "40", "120", "400", "10.0%"],
+      ["Nov 3", "1,234", "2,500", "5,000", "24.7%"],
     ]);
+    expect(rows.map((r) => r.getAttribute("data-date"))).toEqual(["2026-11-01", "2026-11-02", "2026-11-03"]);
 
     // The charts have accessible names that carry the figures.
     const users = screen.getByRole("img", { name: /Daily, weekly and monthly active users/ });

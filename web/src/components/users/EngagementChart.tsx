@@ -140,7 +140,11 @@ export function EngagementChart({ range }: { range: DayRange }) {
                     <tbody>
                       {e.daily.map((d) => (
                         <tr key={d.date} data-testid="engagement-row" data-date={d.date}>
-                          <th scope="row">{d.date}</th>
+                          <th scope="row">
+                            <time dateTime={d.date} title={dayLabel(d.date)}>
+                              {dayTick(d.date)}
+                            </time>
+                          </th>
                           <td className="num">{formatInt(d.dau)}</td>
                           <td className="num">{formatInt(d.wau)}</td>
                           <td className="num">{formatInt(d.mau)}</td>
