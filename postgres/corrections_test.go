@@ -4,6 +4,7 @@ import (
 	stdcmp "cmp"
 	"errors"
 	"fmt"
+	"github.com/codestory/analytics/internal/poll"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -149,18 +150,17 @@ func startIngesters(t *testing.T, url string) ([]*ingester, func()) {
 		wg.Add(1)
 		go in.run(fmt.Sprintf("ing%d-", i), uint64(100+i), stop, &wg)
 	}
-	deadline := time.Now().Add(30 * time.Second)
 	for _, in := range ins {
-		for in.batches.Load() == 0 {
+		var err error
+		if !poll.Within(30*time.Second, 5*time.Millisecond, func() bool {
 			in.mu.Lock()
-			err := in.err
+			err = in.err
 			in.mu.Unlock()
-			if err != nil || time.Now().After(deadline) {
-				close(stop)
-				wg.Wait()
-				t.Fatalf("ingester did not store a first batch: %v", err)
-			}
-			time.Sleep(5 * time.Millisecond) // polling, with the deadline above
+			return err != nil || in.batches.Load() > 0
+		}) || err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("ingester did not store a first batch: %v", err)
 		}
 	}
 	var once sync.Once

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/codestory/analytics/internal/poll"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,17 +41,11 @@ func createBudget(t *testing.T, ts *testServer, token string, body map[string]an
 // waitReceived polls until the receiver accepted n messages.
 func waitReceived(t *testing.T, rc *storetest.Receiver, n int, within time.Duration) []storetest.Received {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := rc.Got()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver got %d of %d messages in %s", len(got), n, within)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var got []storetest.Received
+	if !poll.Within(within, 20*time.Millisecond, func() bool { got = rc.Got(); return len(got) >= n }) {
+		t.Fatalf("receiver got %d of %d messages in %s", len(got), n, within)
 	}
+	return got
 }
 
 // verified checks every message with the Standard Webhooks library and
@@ -128,15 +123,16 @@ func TestBudgetsEndToEnd(t *testing.T) {
 	if st.SpendDollars != "10.50" || st.Percent != 105 || fmt.Sprint(st.ThresholdsFired) != "[50 80 100]" || st.Budget.Webhooks[0].Secret != "" {
 		t.Errorf("status %+v", st)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// Polled every 500 ms: the viewer's rate limit is 30 calls a minute.
+	var alerts, delivered int
+	if !poll.Within(10*time.Second, 500*time.Millisecond, func() bool {
 		var al analytics.AlertList
 		r := ts.do("GET", "/admin/alerts", viewer, nil)
 		if r.Status != 200 {
 			t.Fatalf("GET /admin/alerts: %d %s", r.Status, r.Body)
 		}
 		r.json(t, &al)
-		delivered := 0
+		alerts, delivered = len(al.Alerts), 0
 		for _, a := range al.Alerts {
 			if len(a.Deliveries) == 1 && a.Deliveries[0].State == analytics.DeliveryDelivered && a.Deliveries[0].Attempts == 1 {
 				delivered++
@@ -144,13 +140,9 @@ func TestBudgetsEndToEnd(t *testing.T) {
 		}
 		// Besides the three above, the each_user $5/day cap: u1's $6 crosses
 		// 50, 80 and 100%, u2's $4.50 crosses 50 and 80%.
-		if len(al.Alerts) == 8 && delivered == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alerts: %d alerts, %d delivered; want 8 and 3", len(al.Alerts), delivered)
-		}
-		time.Sleep(500 * time.Millisecond) // the viewer's rate limit is 30 calls a minute
+		return alerts == 8 && delivered == 3
+	}) {
+		t.Fatalf("alerts: %d alerts, %d delivered; want 8 and 3", alerts, delivered)
 	}
 
 	var an analytics.AnomalyList
@@ -247,8 +239,8 @@ func TestBudgetsTwoReplicas(t *testing.T) {
 		t.Errorf("thresholds delivered %s, want [50 80 100]", p)
 	}
 	// Both replicas keep evaluating (every 500ms); the counts must stay put.
-	until := time.Now().Add(3 * time.Second)
-	for time.Now().Before(until) {
+	// Polled every 250 ms, within the 30 calls a minute rate limit.
+	if !poll.Within(3*time.Second, 250*time.Millisecond, func() bool {
 		var al analytics.AlertList
 		res := r2.do("GET", "/admin/alerts?limit=1000", owner, nil)
 		if res.Status != 200 {
@@ -264,12 +256,10 @@ func TestBudgetsTwoReplicas(t *testing.T) {
 		if perBudget[b.ID] > 3 || perBudget[each.ID] > 12 || len(keys) != len(al.Alerts) || len(rc.Got()) > 3 {
 			t.Fatalf("alerts per budget %v, %d keys for %d alerts, %d deliveries; want ≤3, ≤12, distinct, 3", perBudget, len(keys), len(al.Alerts), len(rc.Got()))
 		}
-		if perBudget[b.ID] == 3 && perBudget[each.ID] == 12 {
-			return
-		}
-		time.Sleep(250 * time.Millisecond) // within the 30 calls a minute rate limit
+		return perBudget[b.ID] == 3 && perBudget[each.ID] == 12
+	}) {
+		t.Fatal("the each_user budget did not reach 12 alerts (4 users × 3 thresholds)")
 	}
-	t.Fatal("the each_user budget did not reach 12 alerts (4 users × 3 thresholds)")
 }
 
 // TestBudgetKill9BeforeDelivery kills the server with SIGKILL after the
@@ -297,13 +287,7 @@ func TestBudgetKill9BeforeDelivery(t *testing.T) {
 			if r := ts.ingest(key, callEvent("k1", "u1", 150)); r.Status != 200 {
 				t.Fatalf("ingest: %d %s", r.Status, r.Body)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for rc.Hits() == 0 {
-				if time.Now().After(deadline) {
-					t.Fatal("no delivery attempt within 10s of the crossing")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			poll.Until(t, 10*time.Second, 10*time.Millisecond, "a delivery attempt after the crossing", func() bool { return rc.Hits() > 0 })
 			p.kill()
 			rc.Down.Store(false)
 			p.start()

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/codestory/analytics/internal/poll"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,33 +57,23 @@ func TestClientThroughServerRestart(t *testing.T) {
 		client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithLogger(slog.New(slog.DiscardHandler)))
 
 	const total = 600
-	var wg sync.WaitGroup
-	wg.Add(1)
-	sendErr := make(chan error, 1)
-	go func() {
-		defer wg.Done()
-		for i := 0; i < total; i++ {
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
 			e := client.Event{Type: "api_call", UserID: fmt.Sprintf("u%d", i%7), Service: "anthropic", Operation: "chat",
 				Model: "claude-haiku-4-5", InputTokens: 100, OutputTokens: 10}
 			if err := c.Send(context.Background(), e); err != nil {
-				sendErr <- err
-				return
-			}
-			if i%50 == 0 {
-				time.Sleep(10 * time.Millisecond) // spread the sends over the outage
+				t.Fatal(err)
 			}
 		}
-	}()
+	}
+	// Half before the outage, half during it: the client buffers and
+	// retries those until the server is back.
+	send(0, total/2)
 	waitFor(t, "some events delivered", func() bool { return c.Stats().Accepted > 0 })
 	ts.stop()
+	send(total/2, total)
 	waitFor(t, "retries against the stopped server", func() bool { return c.Stats().Retries > 0 })
 	ts2 := startServer(t, db, "--addr", addr)
-	wg.Wait()
-	select {
-	case err := <-sendErr:
-		t.Fatal(err)
-	default:
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := c.Flush(ctx); err != nil {
@@ -157,11 +147,5 @@ func TestAnthropicMiddlewareAgainstServer(t *testing.T) {
 // waitFor polls cond until it holds or a minute passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, time.Minute, 10*time.Millisecond, what, cond)
 }
