@@ -44,6 +44,11 @@ func (c *Catalog) Cost(e *analytics.Event) (analytics.Micros, bool) {
 	if v == nil {
 		return 0, false
 	}
+	return v.cost(e)
+}
+
+// cost prices e with one resolved version.
+func (v *version) cost(e *analytics.Event) (analytics.Micros, bool) {
 	var a acc
 	t := &v.base
 	switch e.Service {

@@ -18,13 +18,14 @@ func (c *Catalog) Quote(e *analytics.Event) (analytics.Micros, bool, analytics.P
 	if e.ExplicitCost != nil {
 		return *e.ExplicitCost, true, analytics.PriceRef{Source: analytics.PriceSourceCaller}
 	}
-	cost, ok := c.Cost(e)
-	if !ok {
-		return 0, false, analytics.PriceRef{}
-	}
+	// One look-up for both the cost and the entry: this is the ingest path.
 	v := c.find(e.Service, e.Model, e.Timestamp)
 	if v == nil {
-		return cost, true, analytics.PriceRef{}
+		return 0, false, analytics.PriceRef{}
+	}
+	cost, ok := v.cost(e)
+	if !ok {
+		return 0, false, analytics.PriceRef{}
 	}
 	en := &c.entries[v.entry]
 	return cost, true, analytics.PriceRef{Model: en.Model, EffectiveFrom: en.EffectiveFrom, Source: c.sources[v.entry]}
