@@ -41,20 +41,28 @@ func (t *Tools) Engagement(ctx context.Context, in RangeInput) (*Engagement, err
 	if err != nil {
 		return nil, err
 	}
+	// One read of the active-span rows covering every window, instead of
+	// two ActiveUsers queries per day.
+	spans, err := t.Store.ActiveSpans(ctx, Range{Start: r.Start - (MAUDays - 1), End: r.End})
+	if err != nil {
+		return nil, fmt.Errorf("active spans: %w", err)
+	}
 	res := &Engagement{Daily: make([]EngagementDay, len(days)), Period: t.period(r)}
 	var sum float64
+	lo := 0 // spans[lo:] are the rows from the current MAU window's first day on
 	for i, d := range days {
-		wau, err := t.Store.ActiveUsers(ctx, Range{Start: d.Day - (WAUDays - 1), End: d.Day})
-		if err != nil {
-			return nil, fmt.Errorf("weekly active users: %w", err)
+		for lo < len(spans) && spans[lo].Day < d.Day-(MAUDays-1) {
+			lo++
 		}
-		mau, err := t.Store.ActiveUsers(ctx, Range{Start: d.Day - (MAUDays - 1), End: d.Day})
-		if err != nil {
-			return nil, fmt.Errorf("monthly active users: %w", err)
+		hi := lo
+		for hi < len(spans) && spans[hi].Day <= d.Day {
+			hi++
 		}
-		e := EngagementDay{Date: d.Day, DAU: d.ActiveUsers, WAU: wau, MAU: mau}
-		if mau > 0 {
-			e.Stickiness = float64(d.ActiveUsers) / float64(mau)
+		window := spans[lo:hi]
+		e := EngagementDay{Date: d.Day, DAU: d.ActiveUsers,
+			WAU: ActiveIn(window, d.Day-(WAUDays-1), d.Day), MAU: ActiveIn(window, d.Day-(MAUDays-1), d.Day)}
+		if e.MAU > 0 {
+			e.Stickiness = float64(d.ActiveUsers) / float64(e.MAU)
 		}
 		sum += e.Stickiness
 		res.Daily[i] = e

@@ -273,6 +273,25 @@ type SpanKey struct {
 	Prev Day
 }
 
+// SpanRow is a stored row of the active-span rollup.
+type SpanRow struct {
+	SpanKey
+	Users int64
+}
+
+// ActiveIn counts the distinct users active in [start, end] from the rows
+// of those days (as ActiveUsers does in SQL): each user counts on their
+// first active day inside the range, where their previous day is before it.
+func ActiveIn(rows []SpanRow, start, end Day) int64 {
+	var n int64
+	for _, r := range rows {
+		if r.Day >= start && r.Day <= end && r.Prev < start {
+			n += r.Users
+		}
+	}
+	return n
+}
+
 // MonthDays returns the first and last day of a month numbered by MonthOf.
 func MonthDays(m int32) (first, last Day) {
 	y, mo := int(m)/12, time.Month(int(m)%12+1)

@@ -113,6 +113,9 @@ type Store interface {
 	Daily(ctx context.Context, r Range) ([]DailyRow, error)
 	// ActiveUsers counts distinct users with at least one event inside r.
 	ActiveUsers(ctx context.Context, r Range) (int64, error)
+	// ActiveSpans returns the non-empty active-span rows with Day inside r,
+	// ordered by day: many ActiveUsers windows from one read.
+	ActiveSpans(ctx context.Context, r Range) ([]SpanRow, error)
 	// SignupsBefore counts user_signup events on days before d.
 	SignupsBefore(ctx context.Context, d Day) (int64, error)
 	// CostRows aggregates api_call events inside r by service, model and

@@ -37,6 +37,20 @@ func (s *Store) ActiveUsers(ctx context.Context, r analytics.Range) (int64, erro
 	return n, err
 }
 
+// ActiveSpans returns the non-empty active-span rows of r's days.
+func (s *Store) ActiveSpans(ctx context.Context, r analytics.Range) ([]analytics.SpanRow, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT day, prev_day, users FROM active_spans
+		WHERE day BETWEEN $1 AND $2 AND users <> 0 ORDER BY day, prev_day`, int32(r.Start), int32(r.End))
+	var out []analytics.SpanRow
+	var day, prev int32
+	var n int64
+	_, err := pgx.ForEachRow(rows, []any{&day, &prev, &n}, func() error {
+		out = append(out, analytics.SpanRow{SpanKey: analytics.SpanKey{Day: analytics.Day(day), Prev: analytics.Day(prev)}, Users: n})
+		return nil
+	})
+	return out, err
+}
+
 // SignupsBefore counts signups on days before d.
 func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, error) {
 	var n int64

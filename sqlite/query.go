@@ -52,6 +52,25 @@ func (s *Store) ActiveUsers(ctx context.Context, r analytics.Range) (int64, erro
 	return n, err
 }
 
+// ActiveSpans returns the non-empty active-span rows of r's days.
+func (s *Store) ActiveSpans(ctx context.Context, r analytics.Range) ([]analytics.SpanRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT day, prev_day, users FROM active_spans
+		WHERE day BETWEEN ? AND ? AND users != 0 ORDER BY day, prev_day`, int64(r.Start), int64(r.End))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []analytics.SpanRow
+	for rows.Next() {
+		var day, prev, n int64
+		if err := rows.Scan(&day, &prev, &n); err != nil {
+			return nil, err
+		}
+		out = append(out, analytics.SpanRow{SpanKey: analytics.SpanKey{Day: analytics.Day(day), Prev: analytics.Day(prev)}, Users: n})
+	}
+	return out, rows.Err()
+}
+
 // SignupsBefore counts signups on days before d.
 func (s *Store) SignupsBefore(ctx context.Context, d analytics.Day) (int64, error) {
 	var n int64
