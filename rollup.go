@@ -21,6 +21,11 @@ type UserDayDelta struct {
 	APICalls    int64
 	AudioMillis int64
 	Cost        Micros
+	// RevenueCents is payments minus refunds, in whole cents; PayEvents
+	// counts both (a user with a payment and an equal refund still appears
+	// in the per-user P&L).
+	RevenueCents int64
+	PayEvents    int64
 }
 
 // UserMonth identifies one user's activity in one calendar month (see
@@ -51,6 +56,7 @@ type CostKey struct {
 type Signup struct {
 	Email string
 	At    time.Time
+	Day   Day // At's reporting day: the user's cohort is its week or month
 }
 
 // RollupDelta is what a batch of newly stored events adds to every rollup,
@@ -64,6 +70,8 @@ type RollupDelta struct {
 	UserMonths map[UserMonth]*UserDayDelta
 	Costs      map[CostKey]*CostRow
 	Signups    map[string]Signup
+	// Stories holds each touched story's delta (see StoryDelta).
+	Stories map[string]*StoryDelta
 	// ResignUsers are users one of whose signups was taken out: the store
 	// recomputes their earliest live signup from the events.
 	ResignUsers map[string]bool
@@ -82,6 +90,7 @@ func NewRollupDelta() *RollupDelta {
 		UserMonths:  map[UserMonth]*UserDayDelta{},
 		Costs:       map[CostKey]*CostRow{},
 		Signups:     map[string]Signup{},
+		Stories:     map[string]*StoryDelta{},
 		ResignUsers: map[string]bool{},
 	}
 }
@@ -125,13 +134,16 @@ func (d *RollupDelta) AddEvent(e *Event, day Day, sign int64) {
 		}
 		ud.Events += one
 	}
+	if e.StoryID != "" && storyEvent(e.Type) {
+		d.addStory(e, day, sign)
+	}
 	switch e.Type {
 	case EventUserSignup:
 		row.NewUsers += one
 		if sign < 0 {
 			d.ResignUsers[e.UserID] = true
 		} else if s, ok := d.Signups[e.UserID]; !ok || e.Timestamp.Before(s.At) || (e.Timestamp.Equal(s.At) && e.Email < s.Email) {
-			d.Signups[e.UserID] = Signup{Email: e.Email, At: e.Timestamp}
+			d.Signups[e.UserID] = Signup{Email: e.Email, At: e.Timestamp, Day: day}
 		}
 	case EventUserChurned:
 		row.ChurnedUsers += one
@@ -147,8 +159,16 @@ func (d *RollupDelta) AddEvent(e *Event, day Day, sign int64) {
 		row.StoriesFailed += one
 	case EventPayment:
 		acc(&row.PaymentsCents, sign*e.AmountCents, bad)
+		if ud != nil {
+			ud.PayEvents += one
+			acc(&ud.RevenueCents, sign*e.AmountCents, bad)
+		}
 	case EventRefund:
 		acc(&row.RefundsCents, sign*e.AmountCents, bad)
+		if ud != nil {
+			ud.PayEvents += one
+			acc(&ud.RevenueCents, -sign*e.AmountCents, bad)
+		}
 	case EventAPICall:
 		cost := Micros(sign) * e.Cost
 		row.APIRequests += one
@@ -210,6 +230,13 @@ func (d *RollupDelta) Finish() error {
 		acc(&um.APICalls, ud.APICalls, bad)
 		acc(&um.AudioMillis, ud.AudioMillis, bad)
 		accM(&um.Cost, ud.Cost, bad)
+		acc(&um.RevenueCents, ud.RevenueCents, bad)
+		acc(&um.PayEvents, ud.PayEvents, bad)
+	}
+	for _, sd := range d.Stories {
+		// A story that lost events (voids) may have lost its anchor: the
+		// store recomputes it from its live events.
+		sd.Recompute = sd.Events < 0
 	}
 	if d.overflow {
 		return ErrOverflow
@@ -219,7 +246,8 @@ func (d *RollupDelta) Finish() error {
 
 // IsZero reports whether the user-day delta changes nothing.
 func (u *UserDayDelta) IsZero() bool {
-	return u.Events == 0 && u.Stories == 0 && u.APICalls == 0 && u.AudioMillis == 0 && u.Cost == 0
+	return u.Events == 0 && u.Stories == 0 && u.APICalls == 0 && u.AudioMillis == 0 && u.Cost == 0 &&
+		u.RevenueCents == 0 && u.PayEvents == 0
 }
 
 // IsZero reports whether the row holds no figure at all; a day without live

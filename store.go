@@ -101,6 +101,7 @@ type IngestKey struct {
 type Store interface {
 	Corrector
 	PriceStore
+	EconomicsStore
 	// IngestEvents stores validated, priced events in one transaction:
 	// events whose id is already stored (or repeated in the batch) are
 	// skipped, and every rollup row the batch touches is updated atomically.
@@ -142,4 +143,25 @@ type Store interface {
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// EconomicsStore answers the unit-economics tools (issue 13) from rollups
+// kept in the ingest transaction like every other.
+type EconomicsStore interface {
+	// UserEconomics sums each user's revenue, cost and story_created events
+	// inside r, for the users with an api_call, payment or refund in r, in
+	// no particular order.
+	UserEconomics(ctx context.Context, r Range) ([]UserEconomicsRow, error)
+	// Stories returns the stories whose day (see StoryAnchor) lies inside
+	// r, in no particular order.
+	Stories(ctx context.Context, r Range) ([]StoryRow, error)
+	// CohortSizes counts the users whose first signup day lies in
+	// [from, end], by the CohortPeriodOf number of that day.
+	CohortSizes(ctx context.Context, from, end Day, g Granularity) (map[int32]int64, error)
+	// CohortCells sums, for the users of CohortSizes, their activity on
+	// days from their cohort's first day through end, by cohort and period.
+	CohortCells(ctx context.Context, from, end Day, g Granularity) ([]CohortCell, error)
+	// UnattributedUsers counts the users active inside r with no live
+	// user_signup at all.
+	UnattributedUsers(ctx context.Context, r Range) (int64, error)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	analytics "github.com/codestory/analytics"
 )
@@ -92,12 +93,33 @@ func insertEvent(ctx context.Context, ins *sql.Stmt, e *analytics.Event, day ana
 // upsertUserDaySQL adds a user-day's delta and returns its prev_day and
 // its live event count afterwards. A stored user-day always has at least one
 // live event, so a count equal to the delta's own means the row is new.
-const upsertUserDaySQL = `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost)
-	VALUES (?, ?, ?, ?, ?, ?, ?)
+const upsertUserDaySQL = `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost,
+		revenue_cents, pay_events)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (user_id, day) DO UPDATE SET events = events + excluded.events,
 		stories_created = stories_created + excluded.stories_created, api_calls = api_calls + excluded.api_calls,
-		audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost
+		audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost,
+		revenue_cents = revenue_cents + excluded.revenue_cents, pay_events = pay_events + excluded.pay_events
 	RETURNING prev_day, events`
+
+// addStorySQL adds a batch's delta to a story: counters add up, and the
+// anchor (day and user) moves to the delta's when that one is smaller.
+const addStorySQL = `INSERT INTO stories (story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed,
+		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (story_id) DO UPDATE SET
+		user_id = CASE WHEN (excluded.anchor_rank, excluded.anchor_ts, excluded.user_id) < (anchor_rank, anchor_ts, user_id)
+			THEN excluded.user_id ELSE user_id END,
+		day = CASE WHEN (excluded.anchor_rank, excluded.anchor_ts, excluded.user_id) < (anchor_rank, anchor_ts, user_id)
+			THEN excluded.day ELSE day END,
+		anchor_ts = CASE WHEN (excluded.anchor_rank, excluded.anchor_ts, excluded.user_id) < (anchor_rank, anchor_ts, user_id)
+			THEN excluded.anchor_ts ELSE anchor_ts END,
+		anchor_rank = CASE WHEN (excluded.anchor_rank, excluded.anchor_ts, excluded.user_id) < (anchor_rank, anchor_ts, user_id)
+			THEN excluded.anchor_rank ELSE anchor_rank END,
+		events = events + excluded.events, created = created + excluded.created, completed = completed + excluded.completed,
+		failed = failed + excluded.failed, chapters = chapters + excluded.chapters, audio_ms = audio_ms + excluded.audio_ms,
+		anthropic_cost = anthropic_cost + excluded.anthropic_cost, elevenlabs_cost = elevenlabs_cost + excluded.elevenlabs_cost,
+		s3_cost = s3_cost + excluded.s3_cost`
 
 // applyDelta adds a batch's (possibly negative) deltas to every rollup. It
 // runs inside a write transaction; SQLite's single writer makes the
@@ -120,21 +142,21 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			// The ingest path: only additions. Two plain statements are
 			// cheaper here than one upsert that returns a row.
 			res, err := t.exec(ctx, t.st.insertUserDay, ud.UserID, int64(ud.Day), delta.Events, delta.Stories, delta.APICalls,
-				delta.AudioMillis, int64(delta.Cost))
+				delta.AudioMillis, int64(delta.Cost), delta.RevenueCents, delta.PayEvents)
 			if err != nil {
 				return fmt.Errorf("insert user activity: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				isNew, left = true, delta.Events
 			} else if _, err := t.exec(ctx, t.st.addUserDay, delta.Events, delta.Stories, delta.APICalls,
-				delta.AudioMillis, int64(delta.Cost), ud.UserID, int64(ud.Day)); err != nil {
+				delta.AudioMillis, int64(delta.Cost), delta.RevenueCents, delta.PayEvents, ud.UserID, int64(ud.Day)); err != nil {
 				return fmt.Errorf("update user activity: %w", err)
 			} else {
 				left = 1 // at least the events just added: nothing to unlink
 			}
 		} else {
 			if err := t.queryRow(ctx, t.st.upsertUserDay, ud.UserID, int64(ud.Day), delta.Events, delta.Stories, delta.APICalls,
-				delta.AudioMillis, int64(delta.Cost)).Scan(&prev, &left); err != nil {
+				delta.AudioMillis, int64(delta.Cost), delta.RevenueCents, delta.PayEvents).Scan(&prev, &left); err != nil {
 				return fmt.Errorf("update user activity: %w", err)
 			}
 		}
@@ -163,7 +185,8 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 		if v.IsZero() {
 			continue
 		}
-		if _, err := t.exec(ctx, t.st.addUserMonth, um.UserID, um.Month, v.Stories, v.APICalls, v.AudioMillis, int64(v.Cost)); err != nil {
+		if _, err := t.exec(ctx, t.st.addUserMonth, um.UserID, um.Month, v.Stories, v.APICalls, v.AudioMillis, int64(v.Cost),
+			v.RevenueCents, v.PayEvents); err != nil {
 			return fmt.Errorf("upsert user month: %w", err)
 		}
 	}
@@ -215,8 +238,11 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			}
 		}
 	}
+	if err := applyStories(ctx, t, d); err != nil {
+		return err
+	}
 	for user, su := range d.Signups {
-		if _, err := t.exec(ctx, t.st.upsertUser, user, su.Email, micros(su.At)); err != nil {
+		if _, err := t.exec(ctx, t.st.upsertUser, user, su.Email, micros(su.At), int64(su.Day)); err != nil {
 			return fmt.Errorf("upsert user: %w", err)
 		}
 	}
@@ -224,8 +250,8 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM users WHERE user_id = ?`, user); err != nil {
 			return fmt.Errorf("recompute user: %w", err)
 		}
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (user_id, email, signup_ts)
-			SELECT user_id, email, ts FROM events WHERE type = 'user_signup' AND user_id = ? AND voided_by IS NULL
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (user_id, email, signup_ts, signup_day)
+			SELECT user_id, email, ts, day FROM events WHERE type = 'user_signup' AND user_id = ? AND voided_by IS NULL
 			ORDER BY ts, email LIMIT 1`, user); err != nil {
 			return fmt.Errorf("recompute user: %w", err)
 		}
@@ -335,6 +361,34 @@ func unlinkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, prev an
 	}
 	if _, err := t.exec(ctx, t.st.setPrev, prevArg, ud.UserID, next); err != nil {
 		return fmt.Errorf("relink next user day: %w", err)
+	}
+	return nil
+}
+
+// applyStories adds each touched story's delta, or recomputes the story
+// from its live events when the batch took some of them out (its anchor
+// may be among them).
+func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) error {
+	for id, sd := range d.Stories {
+		switch {
+		case sd.IsZero():
+		case sd.Recompute:
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM stories WHERE story_id = ?`, id); err != nil {
+				return fmt.Errorf("recompute story: %w", err)
+			}
+			q := strings.ReplaceAll(fmt.Sprintf(storiesFillSQL, " AND story_id = ?", " AND story_id = ?"), "{T}", "stories")
+			if _, err := t.tx.ExecContext(ctx, q, id, id); err != nil {
+				return fmt.Errorf("recompute story: %w", err)
+			}
+		case !sd.HasAnchor:
+			return fmt.Errorf("story %q: a delta without events to anchor it", id)
+		default:
+			a := sd.Anchor
+			if _, err := t.exec(ctx, t.st.addStory, id, a.UserID, a.Rank, micros(a.At), int64(a.Day), sd.Events, sd.Created,
+				sd.Completed, sd.Failed, sd.Chapters, sd.AudioMs, int64(sd.Anthropic), int64(sd.ElevenLabs), int64(sd.S3)); err != nil {
+				return fmt.Errorf("upsert story: %w", err)
+			}
+		}
 	}
 	return nil
 }

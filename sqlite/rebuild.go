@@ -22,19 +22,29 @@ type rollup struct {
 
 var rollups = []rollup{
 	{
-		table: "user_activity", key: "user_id, day", cols: "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost",
-		fill: []string{`INSERT INTO {T} (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
-			SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c FROM (
+		table: "user_activity", key: "user_id, day",
+		cols: "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events",
+		fill: []string{`INSERT INTO {T} (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events)
+			SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c, r, p FROM (
 				SELECT user_id, day, count(*) AS n, SUM(type = 'story_created') AS s, SUM(type = 'api_call') AS a,
 					SUM(CASE WHEN type = 'story_completed' THEN audio_ms ELSE 0 END) AS au,
-					SUM(CASE WHEN type = 'api_call' THEN cost ELSE 0 END) AS c
+					SUM(CASE WHEN type = 'api_call' THEN cost ELSE 0 END) AS c,
+					SUM(CASE WHEN type = 'payment' THEN amount_cents WHEN type = 'refund' THEN -amount_cents ELSE 0 END) AS r,
+					SUM(type IN ('payment', 'refund')) AS p
 				FROM events WHERE user_id != '' AND ` + live + ` GROUP BY user_id, day)`},
 	},
 	{
-		table: "user_month", key: "user_id, month", cols: "user_id, month, stories_created, api_calls, audio_ms, cost",
-		fill: []string{`INSERT INTO {T} (user_id, month, stories_created, api_calls, audio_ms, cost)
-			SELECT user_id, ` + monthOfDay + `, SUM(stories_created), SUM(api_calls), SUM(audio_ms), SUM(cost)
+		table: "user_month", key: "user_id, month", cols: "user_id, month, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events",
+		fill: []string{`INSERT INTO {T} (user_id, month, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events)
+			SELECT user_id, ` + monthOfDay + `, SUM(stories_created), SUM(api_calls), SUM(audio_ms), SUM(cost),
+				SUM(revenue_cents), SUM(pay_events)
 			FROM {user_activity} GROUP BY 1, 2`},
+	},
+	{
+		table: "stories", key: "story_id",
+		cols: `story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed, chapters, audio_ms,
+			anthropic_cost, elevenlabs_cost, s3_cost`,
+		fill: []string{fmt.Sprintf(storiesFillSQL, "", "")},
 	},
 	{
 		table: "daily_metrics", key: "day", cols: dailyColumns,
@@ -67,13 +77,36 @@ var rollups = []rollup{
 			FROM events WHERE type = 'api_call' AND voided_by IS NULL GROUP BY day, service, model, operation, price_ref`},
 	},
 	{
-		table: "users", key: "user_id", cols: "user_id, email, signup_ts",
-		fill: []string{`INSERT INTO {T} (user_id, email, signup_ts)
-			SELECT user_id, email, ts FROM (
-				SELECT user_id, email, ts, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
+		table: "users", key: "user_id", cols: "user_id, email, signup_ts, signup_day",
+		fill: []string{`INSERT INTO {T} (user_id, email, signup_ts, signup_day)
+			SELECT user_id, email, ts, day FROM (
+				SELECT user_id, email, ts, day, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
 				FROM events WHERE type = 'user_signup' AND voided_by IS NULL) WHERE rn = 1`},
 	},
 }
+
+// storiesFillSQL fills {T} with the stories of the live events: each
+// story's anchor (the earliest story_created, else the earliest event; ties
+// to the smaller user id) and its sums. Both %s take the same extra filter
+// (" AND story_id = ?" recomputes one story).
+const storiesFillSQL = `INSERT INTO {T} (story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed,
+		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost)
+	SELECT a.story_id, a.user_id, a.rank, a.ts, a.day, g.n, g.cr, g.co, g.fa, g.ch, g.au, g.an, g.el, g.s3
+	FROM (SELECT story_id, user_id, rank, ts, day FROM (
+			SELECT story_id, user_id, (type != 'story_created') AS rank, ts, day,
+				ROW_NUMBER() OVER (PARTITION BY story_id ORDER BY type != 'story_created', ts, user_id) AS rn
+			FROM events WHERE story_id != '' AND voided_by IS NULL
+				AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')%s) WHERE rn = 1) a
+	JOIN (SELECT story_id, count(*) AS n, SUM(type = 'story_created') AS cr, SUM(type = 'story_completed') AS co,
+			SUM(type = 'story_failed') AS fa,
+			SUM(CASE WHEN type = 'story_completed' THEN chapters ELSE 0 END) AS ch,
+			SUM(CASE WHEN type = 'story_completed' THEN audio_ms ELSE 0 END) AS au,
+			SUM(CASE WHEN type = 'api_call' AND service = 'anthropic' THEN cost ELSE 0 END) AS an,
+			SUM(CASE WHEN type = 'api_call' AND service = 'elevenlabs' THEN cost ELSE 0 END) AS el,
+			SUM(CASE WHEN type = 'api_call' AND service = 's3' THEN cost ELSE 0 END) AS s3
+		FROM events WHERE story_id != '' AND voided_by IS NULL
+			AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')%s GROUP BY story_id) g
+	  ON g.story_id = a.story_id`
 
 // live selects the events that count: not voided, and not voids themselves.
 const live = `voided_by IS NULL AND type != 'event_voided'`

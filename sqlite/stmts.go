@@ -9,7 +9,7 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser *sql.Stmt
+	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser, addStory *sql.Stmt
 	all                                                                                                                                                   []*sql.Stmt
 }
 
@@ -21,23 +21,27 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 	}{
 		{&st.insertEvent, insertEventSQL},
 		{&st.upsertUserDay, upsertUserDaySQL},
-		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO NOTHING`},
+		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost,
+			revenue_cents, pay_events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO NOTHING`},
 		{&st.addUserDay, `UPDATE user_activity SET events = events + ?, stories_created = stories_created + ?,
-			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ? WHERE user_id = ? AND day = ?`},
+			api_calls = api_calls + ?, audio_ms = audio_ms + ?, cost = cost + ?, revenue_cents = revenue_cents + ?,
+			pay_events = pay_events + ? WHERE user_id = ? AND day = ?`},
 		{&st.prevDay, `SELECT day FROM user_activity WHERE user_id = ? AND day < ? ORDER BY day DESC LIMIT 1`},
 		{&st.nextDay, `SELECT day FROM user_activity WHERE user_id = ? AND day > ? ORDER BY day ASC LIMIT 1`},
 		{&st.setPrev, `UPDATE user_activity SET prev_day = ? WHERE user_id = ? AND day = ?`},
 		{&st.deleteUserDay, `DELETE FROM user_activity WHERE user_id = ? AND day = ?`},
-		{&st.addUserMonth, `INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost) VALUES (?, ?, ?, ?, ?, ?)
+		{&st.addUserMonth, `INSERT INTO user_month (user_id, month, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (user_id, month) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
-			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost`},
+			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost,
+			revenue_cents = revenue_cents + excluded.revenue_cents, pay_events = pay_events + excluded.pay_events`},
 		{&st.addSpan, `INSERT INTO active_spans (day, prev_day, users) VALUES (?, ?, ?)
 			ON CONFLICT (day, prev_day) DO UPDATE SET users = users + excluded.users`},
 		{&st.addDaily, addDailySQL},
 		{&st.addCost, addCostSQL},
-		{&st.upsertUser, `INSERT INTO users (user_id, email, signup_ts) VALUES (?, ?, ?)
-			ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts
+		{&st.addStory, addStorySQL},
+		{&st.upsertUser, `INSERT INTO users (user_id, email, signup_ts, signup_day) VALUES (?, ?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts, signup_day = excluded.signup_day
 			WHERE excluded.signup_ts < users.signup_ts
 				OR (excluded.signup_ts = users.signup_ts AND excluded.email < users.email)`},
 	} {

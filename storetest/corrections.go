@@ -198,6 +198,7 @@ func checkAgainstOracle(t *testing.T, s analytics.Store, o oracle, rng *rand.Ran
 			t.Fatalf("SignupsBefore(%d) = %d, brute force %d", d, got, want)
 		}
 	}
+	checkEconomics(t, s, o, rng)
 	verifyClean(t, s)
 }
 

@@ -510,15 +510,18 @@ func randomEvents(rng *rand.Rand, prefix string, n int) []analytics.Event {
 			if rng.IntN(10) == 0 {
 				e.UserID = ""
 			}
+			if rng.IntN(4) != 0 {
+				e.StoryID = fmt.Sprintf("s%d", rng.IntN(60))
+			}
 		} else {
 			e = Ev(fmt.Sprintf("%s-%d", prefix, i), typ, user, ts)
 			switch typ {
 			case analytics.EventUserSignup:
 				e.Email = user + "@example.com"
 			case analytics.EventStoryCompleted:
-				e.StoryID, e.Chapters, e.AudioMillis = "s", int64(rng.IntN(10)), int64(rng.IntN(600_000))
+				e.StoryID, e.Chapters, e.AudioMillis = fmt.Sprintf("s%d", rng.IntN(60)), int64(rng.IntN(10)), int64(rng.IntN(600_000))
 			case analytics.EventStoryCreated, analytics.EventStoryFailed:
-				e.StoryID = "s"
+				e.StoryID = fmt.Sprintf("s%d", rng.IntN(60))
 			case analytics.EventPayment, analytics.EventRefund:
 				e.AmountCents = int64(1 + rng.IntN(5000))
 			}

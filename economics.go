@@ -1,0 +1,279 @@
+package analytics
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ToolUserEconomics is get_user_economics (issue 13): profit and loss per user.
+const ToolUserEconomics = "get_user_economics"
+
+// Sort keys and orders of get_user_economics.
+const (
+	EconomicsByMargin  = "margin"
+	EconomicsByCost    = "cost"
+	EconomicsByRevenue = "revenue"
+	EconomicsByStories = "stories"
+)
+
+// Limits of get_user_economics.
+const (
+	DefaultEconomicsLimit = 50
+	MaxEconomicsLimit     = 500
+)
+
+// UserEconomicsRow is one user's figures over a range, as a store sums them
+// from the per-user-day and per-user-month rollups.
+type UserEconomicsRow struct {
+	UserID       string
+	Email        string
+	RevenueCents int64 // payments − refunds, whole cents
+	Cost         Micros
+	Stories      int64 // story_created events
+}
+
+// Margin is revenue − cost.
+func (u UserEconomicsRow) Margin() Micros { return MicrosFromCents(u.RevenueCents) - u.Cost }
+
+// EconomicsInput is the input of get_user_economics.
+type EconomicsInput struct {
+	RangeInput
+	SortBy string `json:"sort_by,omitempty" jsonschema:"margin, cost, revenue or stories (default margin)"`
+	Order  string `json:"order,omitempty" jsonschema:"asc or desc (default asc: the biggest losers first when sorting by margin)"`
+	Limit  *int   `json:"limit,omitempty" jsonschema:"users per page, 1 to 500 (default 50)"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page, to read the next one"`
+}
+
+// Normalize fills the defaults.
+func (in *EconomicsInput) Normalize(now time.Time, loc *time.Location) {
+	in.RangeInput.Normalize(now, loc)
+	if in.SortBy == "" {
+		in.SortBy = EconomicsByMargin
+	}
+	if in.Order == "" {
+		in.Order = "asc"
+	}
+	if in.Limit == nil {
+		n := DefaultEconomicsLimit
+		in.Limit = &n
+	}
+}
+
+// Validate checks sort_by, order, limit and the cursor's form.
+func (in EconomicsInput) Validate() error {
+	switch in.SortBy {
+	case EconomicsByMargin, EconomicsByCost, EconomicsByRevenue, EconomicsByStories:
+	default:
+		return Errorf(KindInvalid, "sort_by must be one of margin, cost, revenue, stories (got %q)", in.SortBy)
+	}
+	if in.Order != "asc" && in.Order != "desc" {
+		return Errorf(KindInvalid, "order must be asc or desc (got %q)", in.Order)
+	}
+	if in.Limit == nil {
+		return Errorf(KindInvalid, "limit is required")
+	}
+	if *in.Limit < 1 || *in.Limit > MaxEconomicsLimit {
+		return Errorf(KindInvalid, "limit must be between 1 and %d (got %d)", MaxEconomicsLimit, *in.Limit)
+	}
+	if in.Cursor != "" {
+		r, err := in.Range()
+		if err != nil {
+			return err
+		}
+		if _, err := in.decodeCursor(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UserEconomics is one row of get_user_economics.
+type UserEconomics struct {
+	UserID       string   `json:"user_id"`
+	Email        *string  `json:"email"`
+	Revenue      Cents    `json:"revenue_cents"`
+	Cost         Cents    `json:"cost_cents"`
+	Margin       Cents    `json:"margin_cents"`
+	MarginPct    *float64 `json:"margin_pct"`
+	Stories      int64    `json:"stories"`
+	CostPerStory *Cents   `json:"cost_per_story_cents"`
+}
+
+// EconomicsSummary sums every user of the range, not only the page.
+type EconomicsSummary struct {
+	Users            int64 `json:"users"`
+	PayingUsers      int64 `json:"paying_users"`
+	UsersLosingMoney int64 `json:"users_losing_money"`
+	Loss             Cents `json:"loss_cents"`
+	Revenue          Cents `json:"revenue_cents"`
+	Cost             Cents `json:"cost_cents"`
+	Margin           Cents `json:"margin_cents"`
+}
+
+// Economics is the result of get_user_economics.
+type Economics struct {
+	Users      []UserEconomics  `json:"users"`
+	Summary    EconomicsSummary `json:"summary"`
+	NextCursor *string          `json:"next_cursor"`
+	SortBy     string           `json:"sort_by"`
+	Order      string           `json:"order"`
+	Limit      int              `json:"limit"`
+	Period     Period           `json:"period"`
+}
+
+// economicsKey is a row's sort value.
+func economicsKey(u *UserEconomicsRow, by string) int64 {
+	switch by {
+	case EconomicsByCost:
+		return int64(u.Cost)
+	case EconomicsByRevenue:
+		return u.RevenueCents
+	case EconomicsByStories:
+		return u.Stories
+	}
+	return int64(u.Margin())
+}
+
+// cursor is the position after the last row of a page: its sort value and
+// user id, and a digest of the query it belongs to.
+type cursor struct {
+	value  int64
+	userID string
+}
+
+func (in EconomicsInput) queryDigest(r Range) []byte {
+	h := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s|%s", r.Start, r.End, in.SortBy, in.Order))
+	return h[:8]
+}
+
+func (in EconomicsInput) encodeCursor(r Range, c cursor) string {
+	b := in.queryDigest(r)
+	b = binary.BigEndian.AppendUint64(b, uint64(c.value))
+	b = append(b, c.userID...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (in EconomicsInput) decodeCursor(r Range) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(in.Cursor)
+	if err != nil || len(b) < 16 {
+		return cursor{}, Errorf(KindInvalid, "cursor is not a next_cursor of this endpoint")
+	}
+	if string(b[:8]) != string(in.queryDigest(r)) {
+		return cursor{}, Errorf(KindInvalid, "cursor belongs to another range, sort_by or order: start again without it")
+	}
+	return cursor{value: int64(binary.BigEndian.Uint64(b[8:16])), userID: string(b[16:])}, nil
+}
+
+// UserEconomics implements get_user_economics.
+func (t *Tools) UserEconomics(ctx context.Context, in EconomicsInput) (*Economics, error) {
+	in.Normalize(t.now(), t.Store.Location())
+	r, err := in.Range()
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := t.Store.UserEconomics(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("user economics: %w", err)
+	}
+	return PageEconomics(rows, in, t.period(r))
+}
+
+// SortEconomics orders rows by the sort key in the given order, ties by
+// user id ascending.
+func SortEconomics(rows []UserEconomicsRow, by, order string) {
+	slices.SortFunc(rows, func(a, b UserEconomicsRow) int {
+		c := cmp.Compare(economicsKey(&a, by), economicsKey(&b, by))
+		if order == "desc" {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.UserID, b.UserID))
+	})
+}
+
+// PageEconomics sums every row into the summary, orders them and cuts the
+// page after the input's cursor.
+func PageEconomics(rows []UserEconomicsRow, in EconomicsInput, p Period) (*Economics, error) {
+	r := Range{Start: p.Start, End: p.End}
+	res := &Economics{Users: []UserEconomics{}, SortBy: in.SortBy, Order: in.Order, Limit: *in.Limit, Period: p}
+	var rev, cost, margin, loss Sum
+	for i := range rows {
+		u := &rows[i]
+		m := u.Margin()
+		rev.Add(int64(MicrosFromCents(u.RevenueCents)))
+		cost.Add(int64(u.Cost))
+		margin.Add(int64(m))
+		if u.RevenueCents > 0 {
+			res.Summary.PayingUsers++
+		}
+		if m < 0 {
+			res.Summary.UsersLosingMoney++
+			loss.Add(int64(m))
+		}
+	}
+	if rev.Overflow || cost.Overflow || margin.Overflow || loss.Overflow {
+		return nil, ErrSumOverflow
+	}
+	res.Summary.Users = int64(len(rows))
+	res.Summary.Revenue, res.Summary.Cost, res.Summary.Margin, res.Summary.Loss = Cents(rev.V), Cents(cost.V), Cents(margin.V), Cents(loss.V)
+
+	SortEconomics(rows, in.SortBy, in.Order)
+	from := 0
+	if in.Cursor != "" {
+		c, err := in.decodeCursor(r)
+		if err != nil {
+			return nil, err
+		}
+		from, _ = slices.BinarySearchFunc(rows, c, func(u UserEconomicsRow, c cursor) int {
+			v := cmp.Compare(economicsKey(&u, in.SortBy), c.value)
+			if in.Order == "desc" {
+				v = -v
+			}
+			// Rows up to and including the cursor's compare "before".
+			if v == 0 {
+				if u.UserID <= c.userID {
+					return -1
+				}
+				return 1
+			}
+			return v
+		})
+	}
+	page := rows[from:min(from+*in.Limit, len(rows))]
+	for i := range page {
+		res.Users = append(res.Users, economicsRow(&page[i]))
+	}
+	if end := from + len(page); end < len(rows) && len(page) > 0 {
+		last := &page[len(page)-1]
+		next := in.encodeCursor(r, cursor{value: economicsKey(last, in.SortBy), userID: last.UserID})
+		res.NextCursor = &next
+	}
+	return res, nil
+}
+
+func economicsRow(u *UserEconomicsRow) UserEconomics {
+	m := u.Margin()
+	out := UserEconomics{UserID: u.UserID, Revenue: Cents(MicrosFromCents(u.RevenueCents)), Cost: Cents(u.Cost),
+		Margin: Cents(m), Stories: u.Stories}
+	if u.Email != "" {
+		e := u.Email
+		out.Email = &e
+	}
+	if u.RevenueCents != 0 {
+		pct := float64(m) / float64(MicrosFromCents(u.RevenueCents)) * 100
+		out.MarginPct = &pct
+	}
+	if u.Stories > 0 {
+		c := Cents(u.Cost / Micros(u.Stories))
+		out.CostPerStory = &c
+	}
+	return out
+}
