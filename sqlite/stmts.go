@@ -10,7 +10,7 @@ import (
 // connection: preparing them per call cost more than running them.
 type stmts struct {
 	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser, addStory *sql.Stmt
-	all                                                                                                                                                   []*sql.Stmt
+	all                                                                                                                                                             []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
