@@ -277,3 +277,23 @@ func economicsRow(u *UserEconomicsRow) UserEconomics {
 	}
 	return out
 }
+
+func dateRange(in RangeInput) map[string]string {
+	return map[string]string{"start": in.StartDate, "end": in.EndDate}
+}
+
+// AuditDetails are the call's arguments for the audit log.
+func (in *EconomicsInput) AuditDetails() map[string]any {
+	return map[string]any{"date_range": dateRange(in.RangeInput), "sort_by": in.SortBy, "order": in.Order, "limit": in.Limit,
+		"paged": in.Cursor != ""}
+}
+
+// AuditDetails are the call's arguments for the audit log.
+func (in *StoryCostsInput) AuditDetails() map[string]any {
+	return map[string]any{"date_range": dateRange(in.RangeInput), "limit": in.Limit}
+}
+
+// AuditDetails are the call's arguments for the audit log.
+func (in *CohortsInput) AuditDetails() map[string]any {
+	return map[string]any{"date_range": dateRange(in.RangeInput), "period": in.Period}
+}

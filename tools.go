@@ -42,6 +42,8 @@ type TopUsersInput struct {
 type ExportInput struct {
 	RangeInput
 	Format string `json:"format,omitempty" jsonschema:"csv or json (default csv)"`
+	Table  string `json:"table,omitempty" jsonschema:"daily (the seed's daily rows, default), users (per-user P&L), stories (per-story cost) or cohorts"`
+	Period string `json:"period,omitempty" jsonschema:"cohorts table: week (default) or month"`
 }
 
 // Limits of get_top_users.
@@ -99,12 +101,28 @@ func (in *ExportInput) Normalize(now time.Time, loc *time.Location) {
 	if in.Format == "" {
 		in.Format = "csv"
 	}
+	if in.Table == "" {
+		in.Table = ExportDaily
+	}
+	if in.Table == ExportCohorts && in.Period == "" {
+		in.Period = string(GranularityWeek)
+	}
 }
 
-// Validate checks the format.
+// Validate checks the format, table and period.
 func (in ExportInput) Validate() error {
 	if in.Format != "csv" && in.Format != "json" {
 		return Errorf(KindInvalid, "format must be csv or json (got %q)", in.Format)
+	}
+	switch in.Table {
+	case ExportDaily, ExportUsers, ExportStories:
+		if in.Period != "" {
+			return Errorf(KindInvalid, "period applies to table=cohorts only")
+		}
+	case ExportCohorts:
+		return CohortsInput{Period: in.Period}.Validate()
+	default:
+		return Errorf(KindInvalid, "table must be one of daily, users, stories, cohorts (got %q)", in.Table)
 	}
 	return nil
 }
@@ -272,9 +290,14 @@ type ExportRow = DashboardDay
 // text or the JSON rows.
 type Export struct {
 	Format   string      `json:"format"`
+	Table    string      `json:"table,omitempty"`
 	Content  string      `json:"content,omitempty"`
 	Filename string      `json:"filename,omitempty"`
 	Data     []ExportRow `json:"data,omitempty"`
+	// The JSON rows of the other tables, each under its table's name.
+	Users   []UserEconomics `json:"users,omitempty"`
+	Stories []StoryCost     `json:"stories,omitempty"`
+	Cohorts []Cohort        `json:"cohorts,omitempty"`
 }
 
 // Tools are the analytics tools as plain functions over a Store. Front doors
@@ -582,12 +605,9 @@ var ExportCSVHeader = []string{"Date", "New Users", "Active Users", "Stories", "
 // WriteExportCSV streams rows as CSV, escaping cells that a spreadsheet would
 // read as a formula.
 func WriteExportCSV(w io.Writer, rows []ExportRow) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(ExportCSVHeader); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		rec := []string{
+	recs := make([][]string, len(rows))
+	for i, r := range rows {
+		recs[i] = []string{
 			r.Date.String(),
 			strconv.FormatInt(r.NewUsers, 10),
 			strconv.FormatInt(r.ActiveUsers, 10),
@@ -595,6 +615,19 @@ func WriteExportCSV(w io.Writer, rows []ExportRow) error {
 			FormatScaled(int64(r.Cost), 6),
 			FormatScaled(int64(r.Revenue), 6),
 		}
+	}
+	return WriteCSV(w, ExportCSVHeader, recs)
+}
+
+// WriteCSV writes a header and records, every cell escaped with
+// EscapeCSVCell (user ids, emails and story ids come from the platform's
+// users).
+func WriteCSV(w io.Writer, header []string, records [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, rec := range records {
 		for i := range rec {
 			rec[i] = EscapeCSVCell(rec[i])
 		}
@@ -628,6 +661,9 @@ var plainNegative = regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?$`)
 // ExportAnalytics implements export_analytics as a tool result (MCP, agent).
 func (t *Tools) ExportAnalytics(ctx context.Context, in ExportInput) (*Export, error) {
 	in.Normalize(t.now(), t.Store.Location())
+	if in.Table != ExportDaily {
+		return t.exportTable(ctx, in)
+	}
 	r, rows, err := t.ExportRows(ctx, in)
 	if err != nil {
 		return nil, err

@@ -149,6 +149,13 @@ type Normalizer interface {
 	Normalize(now time.Time, loc *time.Location)
 }
 
+// rangeValidator is a range input with checks of its own (the unit-economics
+// inputs).
+type rangeValidator interface {
+	Range() (analytics.Range, error)
+	Validate() error
+}
+
 func (h *hooks) validate(_ context.Context, in *HookInput) (*Decision, error) {
 	if n, ok := in.ToolInput.(Normalizer); ok {
 		n.Normalize(h.Now(), h.Location())
@@ -167,6 +174,10 @@ func (h *hooks) validate(_ context.Context, in *HookInput) (*Decision, error) {
 		}
 	case *analytics.AuditLogInput:
 		_, err = v.Filter()
+	case rangeValidator:
+		if _, err = v.Range(); err == nil {
+			err = v.Validate()
+		}
 	}
 	if err != nil {
 		return Deny(analytics.KindInvalid, analytics.ErrorMessage(err)), nil
@@ -194,6 +205,9 @@ func details(in *HookInput) map[string]any {
 	case *analytics.ExportInput:
 		rng = &v.RangeInput
 		d["export_format"] = v.Format
+		if v.Table != "" && v.Table != analytics.ExportDaily {
+			d["export_table"] = v.Table
+		}
 	}
 	if rng != nil && (rng.StartDate != "" || rng.EndDate != "") {
 		d["date_range"] = map[string]string{"start": rng.StartDate, "end": rng.EndDate}

@@ -93,12 +93,7 @@ func rangeInput(r *http.Request) analytics.RangeInput {
 func rangeTool[T any](s *Server, name string, tool func(context.Context, analytics.RangeInput) (T, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := rangeInput(r)
-		res, err := runTool(s, r, s.call(r, name, &in), func(ctx context.Context) (T, error) { return tool(ctx, in) })
-		if err != nil {
-			s.writeToolError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
+		serveTool(s, w, r, name, &in, func(ctx context.Context) (T, error) { return tool(ctx, in) })
 	})
 }
 
@@ -134,17 +129,35 @@ func (s *Server) handleTopUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
-	in := analytics.ExportInput{RangeInput: rangeInput(r), Format: r.URL.Query().Get("format")}
+	q := r.URL.Query()
+	in := analytics.ExportInput{RangeInput: rangeInput(r), Format: q.Get("format"), Table: q.Get("table"), Period: q.Get("period")}
 	type export struct {
-		rng  analytics.Range
-		rows []analytics.ExportRow
+		rng   analytics.Range
+		rows  []analytics.ExportRow
+		table *analytics.TableExport
 	}
 	res, err := runTool(s, r, s.call(r, analytics.ToolExportAnalytics, &in), func(ctx context.Context) (export, error) {
+		if in.Table != analytics.ExportDaily {
+			tab, err := s.Tools.ExportTable(ctx, in)
+			return export{table: tab}, err
+		}
 		rng, rows, err := s.Tools.ExportRows(ctx, in)
-		return export{rng, rows}, err
+		return export{rng: rng, rows: rows}, err
 	})
 	if err != nil {
 		s.writeToolError(w, r, err)
+		return
+	}
+	if res.table != nil {
+		if in.Format == "json" {
+			writeJSON(w, http.StatusOK, res.table.JSON)
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, res.table.Filename(in.Table, "csv")))
+		if err := analytics.WriteCSV(w, res.table.Header, res.table.Records); err != nil {
+			s.log.Warn("export stream failed", "err", err)
+		}
 		return
 	}
 	if in.Format == "json" {

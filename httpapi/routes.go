@@ -47,6 +47,7 @@ func (s *Server) Routes() []Route {
 	}
 	rs = append(rs, s.accessRoutes()...)
 	rs = append(rs, s.budgetRoutes()...)
+	rs = append(rs, s.economicsRoutes()...)
 	return append(rs, s.Extra...)
 }
 

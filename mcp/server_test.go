@@ -174,7 +174,7 @@ func jsonOf(t *testing.T, v any) any {
 	return out
 }
 
-var adminTools = []string{"export_analytics", "get_budget_status", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_top_users", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
+var adminTools = []string{"export_analytics", "get_budget_status", "get_cohorts", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_story_costs", "get_top_users", "get_user_economics", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
 
 func toolNames(t *testing.T, cs *mcp.ClientSession) ([]string, map[string]*mcp.Tool) {
 	t.Helper()

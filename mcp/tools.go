@@ -81,6 +81,7 @@ func (s *Server) addAdminTools(srv *mcp.Server) {
 	s.addPriceTools(srv)
 	s.addBudgetTools(srv)
 	s.addEngagementTools(srv)
+	s.addEconomicsTools(srv)
 }
 
 func (s *Server) addIngestTools(srv *mcp.Server) {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/google/go-cmp/cmp"
@@ -263,4 +264,184 @@ func checkEconomics(t *testing.T, s analytics.Store, o oracle, rng *rand.Rand) {
 			t.Fatalf("UnattributedUsers(%s..%s) = %d, brute force %d", r.Start, r.End, un, want)
 		}
 	}
+}
+
+// testEconomicsTools runs the unit-economics tools over a store fed out of
+// order, with late events, voids and a reprice, and checks their answers
+// against figures computed straight from the live events: every page of
+// get_user_economics, the top stories of get_story_costs, and each cohort's
+// retention and cumulative curves of get_cohorts.
+func testEconomicsTools(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	rng := rand.New(rand.NewPCG(71, 73))
+	all := randomEvents(rng, "ec", 1400)
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	late := all[1200:] // arrive after the voids and the reprice
+	for i := 0; i < 1200; i += 150 {
+		ingest(t, s, all[i:i+150]...)
+	}
+	voided := map[string]bool{}
+	var voids []analytics.Event
+	for range 120 {
+		id := all[rng.IntN(1200)].ID
+		if !voided[id] {
+			voided[id] = true
+			voids = append(voids, voidOf("void-"+id, id))
+		}
+	}
+	if _, err := s.VoidEvents(ctx, voids); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 50}, quoteFor); err != nil {
+		t.Fatal(err)
+	}
+	for i := range all[:1200] {
+		if e := &all[i]; e.Type == analytics.EventAPICall && e.ExplicitCost == nil && !voided[e.ID] {
+			quoteFor(e)
+		}
+	}
+	ingest(t, s, late...)
+	var live []analytics.Event
+	for _, e := range all {
+		if !voided[e.ID] {
+			live = append(live, e)
+		}
+	}
+	o := oracle{live: live, loc: time.UTC}
+	tools := &analytics.Tools{Store: s}
+	rin := analytics.RangeInput{StartDate: (Day0 + 2).String(), EndDate: (Day0 + 26).String()}
+	r, _ := rin.Range()
+
+	// Every page, in order, without skips or repeats.
+	want := o.economics(r)
+	analytics.SortEconomics(want, analytics.EconomicsByMargin, "asc")
+	limit := 7
+	in := analytics.EconomicsInput{RangeInput: rin, Limit: &limit}
+	var got []string
+	for pages := 0; ; pages++ {
+		res, err := tools.UserEconomics(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pages == 0 && res.Summary.Users != int64(len(want)) {
+			t.Fatalf("summary counts %d users, brute force %d", res.Summary.Users, len(want))
+		}
+		for _, u := range res.Users {
+			got = append(got, u.UserID)
+		}
+		if res.NextCursor == nil || pages > 100 {
+			break
+		}
+		in.Cursor = *res.NextCursor
+	}
+	var ids []string
+	for _, u := range want {
+		ids = append(ids, u.UserID)
+	}
+	if d := cmp.Diff(ids, got); d != "" || len(ids) < 10 {
+		t.Fatalf("economics pages (-brute force +pages, %d users):\n%s", len(ids), d)
+	}
+
+	// The most expensive stories, split by service.
+	stories := o.stories(r)
+	slices.SortFunc(stories, func(a, b analytics.StoryRow) int {
+		return stdcmp.Or(stdcmp.Compare(b.Cost(), a.Cost()), stdcmp.Compare(a.StoryID, b.StoryID))
+	})
+	top := 5
+	sc, err := tools.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: rin, Limit: &top})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Stories != int64(len(stories)) || len(sc.Top) != min(top, len(stories)) || len(stories) < 5 {
+		t.Fatalf("stories %d (top %d), brute force %d", sc.Stories, len(sc.Top), len(stories))
+	}
+	for i, st := range sc.Top {
+		w := stories[i]
+		if st.StoryID != w.StoryID || st.Cost != analytics.Cents(w.Cost()) || st.ByService.ElevenLabs != analytics.Cents(w.ElevenLabsCost) ||
+			st.Status != w.Status() || st.UserID != w.UserID {
+			t.Fatalf("top story %d = %+v, brute force %+v", i, st, w)
+		}
+	}
+
+	// Cohorts, computed straight from the events.
+	signups := o.firstSignups()
+	for _, g := range []analytics.Granularity{analytics.GranularityWeek, analytics.GranularityMonth} {
+		cin := analytics.CohortsInput{RangeInput: analytics.RangeInput{StartDate: (Day0 - 10).String(), EndDate: (Day0 + 24).String()}, Period: string(g)}
+		cr, _ := cin.Range()
+		res, err := tools.Cohorts(ctx, cin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type cohortWant struct {
+			size     int64
+			retained map[int]map[string]bool
+			rev      map[int]int64
+			cost     map[int]analytics.Micros
+		}
+		wantC := map[analytics.Day]*cohortWant{}
+		first := func(u string) (analytics.Day, bool) {
+			su, ok := signups[u]
+			if !ok || su.Day > cr.End {
+				return 0, false
+			}
+			start := analytics.CohortPeriodStart(analytics.CohortPeriodOf(su.Day, g), g)
+			return start, start >= cr.Start
+		}
+		for u := range signups {
+			if c, ok := first(u); ok {
+				if wantC[c] == nil {
+					wantC[c] = &cohortWant{retained: map[int]map[string]bool{}, rev: map[int]int64{}, cost: map[int]analytics.Micros{}}
+				}
+				wantC[c].size++
+			}
+		}
+		for _, e := range live {
+			c, ok := first(e.UserID)
+			d := o.day(&e)
+			if !ok || d > cr.End || d < c {
+				continue
+			}
+			k := int(analytics.CohortPeriodOf(d, g) - analytics.CohortPeriodOf(c, g))
+			w := wantC[c]
+			if w.retained[k] == nil {
+				w.retained[k] = map[string]bool{}
+			}
+			w.retained[k][e.UserID] = true
+			switch e.Type {
+			case analytics.EventPayment:
+				w.rev[k] += e.AmountCents
+			case analytics.EventRefund:
+				w.rev[k] -= e.AmountCents
+			case analytics.EventAPICall:
+				w.cost[k] += e.Cost
+			}
+		}
+		if len(res.Cohorts) != len(wantC) || len(wantC) == 0 {
+			t.Fatalf("%s: %d cohorts, brute force %d", g, len(res.Cohorts), len(wantC))
+		}
+		for _, co := range res.Cohorts {
+			w := wantC[co.Cohort]
+			if w == nil || co.Size != w.size {
+				t.Fatalf("%s cohort %s: size %d, brute force %+v", g, co.Cohort, co.Size, w)
+			}
+			if n := int(analytics.CohortPeriodOf(cr.End, g)-analytics.CohortPeriodOf(co.Cohort, g)) + 1; len(co.Retained) != n {
+				t.Fatalf("%s cohort %s: %d periods, want %d", g, co.Cohort, len(co.Retained), n)
+			}
+			var rev int64
+			var cost analytics.Micros
+			for k := range co.Retained {
+				rev += w.rev[k]
+				cost += w.cost[k]
+				if co.Retained[k] != int64(len(w.retained[k])) || co.Revenue[k] != analytics.Cents(analytics.MicrosFromCents(rev)) ||
+					co.Cost[k] != analytics.Cents(cost) {
+					t.Fatalf("%s cohort %s period %d: retained %d revenue %v cost %v, brute force %d %d¢ %dµ$",
+						g, co.Cohort, k, co.Retained[k], co.Revenue[k], co.Cost[k], len(w.retained[k]), rev, cost)
+				}
+			}
+		}
+		if want := o.unattributed(cr); res.UnattributedUsers != want {
+			t.Fatalf("unattributed %d, brute force %d", res.UnattributedUsers, want)
+		}
+	}
+	verifyClean(t, s)
 }

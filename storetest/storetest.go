@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RepriceDuringIngest", func(t *testing.T) { testRepriceDuringIngest(t, h) })
 	t.Run("OutOfBoundsRepairedByVoid", func(t *testing.T) { testOutOfBoundsRepairedByVoid(t, h) })
 	t.Run("EngagementMatchesBruteForce", func(t *testing.T) { testEngagementBruteForce(t, h) })
+	t.Run("EconomicsToolsMatchBruteForce", func(t *testing.T) { testEconomicsTools(t, h) })
 	t.Run("PriceEntries", func(t *testing.T) { testPriceEntries(t, h) })
 	t.Run("IngestKeys", func(t *testing.T) { testIngestKeys(t, h) })
 	t.Run("Admins", func(t *testing.T) { testAdmins(t, h) })
@@ -357,6 +358,12 @@ func testRebuildVerify(t *testing.T, h Harness) {
 		`UPDATE active_spans SET users = users + 1 WHERE day = (SELECT MAX(day) FROM active_spans)`,
 		`UPDATE users SET email = 'x@y.z' WHERE user_id = (SELECT MIN(user_id) FROM users)`,
 		`UPDATE user_month SET cost = cost + 1 WHERE user_id = (SELECT MIN(user_id) FROM user_month)`,
+		`UPDATE user_activity SET revenue_cents = revenue_cents + 1 WHERE day = (SELECT MAX(day) FROM user_activity WHERE pay_events > 0)`,
+		`UPDATE user_month SET pay_events = pay_events + 1 WHERE user_id = (SELECT MIN(user_id) FROM user_month)`,
+		`UPDATE users SET signup_day = signup_day + 1 WHERE user_id = (SELECT MAX(user_id) FROM users)`,
+		`UPDATE stories SET elevenlabs_cost = elevenlabs_cost + 1 WHERE story_id = (SELECT MIN(story_id) FROM stories)`,
+		`UPDATE stories SET day = day - 1 WHERE story_id = (SELECT MAX(story_id) FROM stories)`,
+		`DELETE FROM stories WHERE story_id = (SELECT MIN(story_id) FROM stories)`,
 	} {
 		h.Exec(t, s, tamper)
 		diffs, err := s.Verify(ctx)

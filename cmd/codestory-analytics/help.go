@@ -69,8 +69,9 @@ var groupHelp = map[string]string{
   ingest-key list                                    with expiry and last use
   ingest-key revoke ID                               the key's next request gets 401`,
 	"audit": `usage: codestory-analytics audit verify [flags]`,
-	"query": `usage: codestory-analytics query dashboard|costs|growth|engagement|top|export [flags]
-  --start YYYY-MM-DD --end YYYY-MM-DD [--limit N --sort-by cost|stories|api_calls] [--format csv|json]
+	"query": `usage: codestory-analytics query dashboard|costs|growth|engagement|top|economics|stories|cohorts|export [flags]
+  --start YYYY-MM-DD --end YYYY-MM-DD [--limit N --sort-by KEY --order asc|desc --cursor C] [--period week|month]
+  [--format csv|json --table daily|users|stories|cohorts]
 Run 'codestory-analytics query dashboard -h' for every flag.`,
 }
 
