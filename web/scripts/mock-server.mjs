@@ -202,6 +202,152 @@ function top(r, sort, limit) {
   return users.sort((a, b) => b[key] - a[key]).slice(0, limit);
 }
 
+// Unit economics (issue 13): a fixed population of users whose revenue and
+// cost depend on the range, keyset-paged like the server (the cursor is the
+// offset here, which is all a drawing board needs).
+function economicsUsers(r) {
+  const rand = rng(dayNum(r.start) * 31 + dayNum(r.end));
+  const scale = r.days.length / 30;
+  return Array.from({ length: 137 }, (_, i) => {
+    const stories = Math.round(rand() * 14 * scale);
+    const cost_cents = r4(stories * (60 + rand() * 180) + rand() * 40);
+    const paying = rand() < 0.3;
+    const revenue_cents = paying ? Math.round((999 + (rand() < 0.2 ? 1000 : 0)) * Math.max(1, Math.round(scale))) : 0;
+    const margin_cents = r4(revenue_cents - cost_cents);
+    return {
+      user_id: `u_${(200000 + i * 7919).toString(36)}`,
+      email: i % 11 === 3 ? null : `reader${i + 1}@example.com`,
+      revenue_cents,
+      cost_cents,
+      margin_cents,
+      margin_pct: revenue_cents ? (margin_cents / revenue_cents) * 100 : null,
+      stories,
+      cost_per_story_cents: stories ? r4(cost_cents / stories) : null,
+    };
+  }).filter((u) => u.stories > 0 || u.revenue_cents > 0);
+}
+
+function economics(r, q) {
+  const sortBy = q.get("sort_by") || "margin";
+  const order = q.get("order") || "asc";
+  const limit = Number(q.get("limit") || 50);
+  if (!["margin", "cost", "revenue", "stories"].includes(sortBy)) return { error: `sort_by must be one of margin, cost, revenue, stories (got "${sortBy}")` };
+  if (order !== "asc" && order !== "desc") return { error: `order must be asc or desc (got "${order}")` };
+  if (!(limit >= 1 && limit <= 500)) return { error: `limit must be between 1 and 500 (got ${limit})` };
+  const users = economicsUsers(r);
+  const key = `${sortBy}_cents` in users[0] ? `${sortBy}_cents` : sortBy;
+  const dir = order === "desc" ? -1 : 1;
+  users.sort((a, b) => dir * (a[key] - b[key]) || a.user_id.localeCompare(b.user_id));
+  const from = Number(q.get("cursor") ? Buffer.from(q.get("cursor"), "base64url").toString() : 0);
+  const page = users.slice(from, from + limit);
+  const losing = users.filter((u) => u.margin_cents < 0);
+  return {
+    users: page,
+    summary: {
+      users: users.length,
+      paying_users: users.filter((u) => u.revenue_cents > 0).length,
+      users_losing_money: losing.length,
+      loss_cents: r4(sum(losing, (u) => u.margin_cents)),
+      revenue_cents: r4(sum(users, (u) => u.revenue_cents)),
+      cost_cents: r4(sum(users, (u) => u.cost_cents)),
+      margin_cents: r4(sum(users, (u) => u.margin_cents)),
+    },
+    next_cursor: from + limit < users.length ? Buffer.from(String(from + limit)).toString("base64url") : null,
+    sort_by: sortBy,
+    order,
+    limit,
+    period: r.period,
+  };
+}
+
+function stories(r, limit) {
+  const rand = rng(dayNum(r.start) * 17 + dayNum(r.end));
+  const n = Math.min(400, sum(r.days, (d) => d.stories) >> 3);
+  const all = Array.from({ length: n }, (_, i) => {
+    const u = rand();
+    const status = u < 0.03 ? "failed" : u < 0.035 ? "in_progress" : "completed";
+    const chapters = status === "completed" ? 3 + Math.floor(rand() * 7) : Math.floor(rand() * 3);
+    const audio_seconds = status === "completed" ? chapters * (200 + Math.round(rand() * 160)) : 0;
+    const anthropic = r4(chapters * (18 + rand() * 30) + 6);
+    const elevenlabs = r4(audio_seconds * (0.11 + rand() * 0.05));
+    const s3 = r4(0.02 + audio_seconds * 0.0004);
+    return {
+      story_id: `s_${(900000 + i * 104729).toString(36)}`,
+      user_id: `u_${(200000 + Math.floor(rand() * 137) * 7919).toString(36)}`,
+      date: r.days[Math.floor(rand() * r.days.length)].date,
+      status,
+      chapters,
+      audio_seconds,
+      cost_cents: r4(anthropic + elevenlabs + s3),
+      by_service: { anthropic, elevenlabs, s3 },
+    };
+  });
+  const done = all.filter((s) => s.status === "completed").map((s) => s.cost_cents).sort((a, b) => a - b);
+  const rank = (p) => done[Math.max(Math.ceil(p * done.length), 1) - 1];
+  const max = done[done.length - 1] ?? 0;
+  const width = max / 20;
+  const histogram = done.length
+    ? Array.from({ length: 20 }, (_, i) => ({ from_cents: r4(i * width), to_cents: r4((i + 1) * width), stories: done.filter((c) => Math.min(19, Math.floor(c / width)) === i).length }))
+    : [];
+  const completedCost = sum(done, (c) => c);
+  const audioMin = sum(all.filter((s) => s.status === "completed"), (s) => s.audio_seconds) / 60;
+  return {
+    stories: all.length,
+    completed: done.length,
+    failed: all.filter((s) => s.status === "failed").length,
+    in_progress: all.filter((s) => s.status === "in_progress").length,
+    cost_cents: r4(sum(all, (s) => s.cost_cents)),
+    failed_cost_cents: r4(sum(all.filter((s) => s.status === "failed"), (s) => s.cost_cents)),
+    cost_per_completed_story_cents: done.length
+      ? { mean: r4(completedCost / done.length), p50: rank(0.5), p90: rank(0.9), p99: rank(0.99), max }
+      : { mean: null, p50: null, p90: null, p99: null, max: null },
+    cost_per_audio_minute_cents: audioMin ? completedCost / audioMin : null,
+    histogram,
+    top: [...all].sort((a, b) => b.cost_cents - a.cost_cents || a.story_id.localeCompare(b.story_id)).slice(0, limit),
+    period: r.period,
+  };
+}
+
+// Cohorts of full weeks (Monday first) or months that start inside the range.
+function cohorts(r, period) {
+  if (period !== "week" && period !== "month") return { error: `period must be week or month (got "${period}")` };
+  const s = dayNum(r.start);
+  const e = dayNum(r.end);
+  const starts = [];
+  if (period === "week") {
+    let d = s + ((4 - ((s % 7) + 7)) % 7 + 7) % 7; // 1970-01-01 was a Thursday: Monday is n % 7 === 4
+    for (; d <= e; d += 7) starts.push(d);
+  } else {
+    const first = new Date(s * 86400000);
+    let y = first.getUTCFullYear(), m = first.getUTCMonth() + (first.getUTCDate() === 1 ? 0 : 1);
+    for (;;) {
+      const d = Math.floor(Date.UTC(y, m, 1) / 86400000);
+      if (d > e) break;
+      starts.push(d);
+      m++;
+    }
+  }
+  const list = starts.map((d, i) => {
+    const rand = rng(d * 13 + (period === "week" ? 1 : 2));
+    const size = Math.round((period === "week" ? 110 : 480) + rand() * 60);
+    const n = starts.length - i;
+    const retained = [];
+    const revenue_cents = [];
+    const cost_cents = [];
+    let rev = 0, cost = 0;
+    for (let k = 0; k < n; k++) {
+      const active = k === 0 ? Math.round(size * (0.85 + rand() * 0.1)) : Math.round(size * (0.55 * Math.pow(0.8, k - 1)) * (0.9 + rand() * 0.2));
+      retained.push(active);
+      rev += active * (k === 0 ? 250 : 420) * (0.8 + rand() * 0.4);
+      cost += active * 180 * (0.8 + rand() * 0.4);
+      revenue_cents.push(Math.round(rev));
+      cost_cents.push(r4(cost));
+    }
+    return { cohort: dayStr(d), size, retained, revenue_cents, cost_cents };
+  });
+  return { granularity: period, cohorts: list, unattributed_users: 12, period: r.period };
+}
+
 function csv(r) {
   const rows = dashboard(r).daily.map((d) => [d.date, d.new_users, d.active_users, d.stories, d.cost, d.revenue].join(","));
   return ["Date,New Users,Active Users,Stories,Cost,Revenue", ...rows].join("\n") + "\n";
@@ -466,6 +612,19 @@ createServer(async (req, res) => {
       return send(res, 200, growth(r));
     case "/admin/analytics/engagement":
       return send(res, 200, engagement(r));
+    case "/admin/analytics/users/economics": {
+      const e = economics(r, q);
+      return e.error ? send(res, 400, e) : send(res, 200, e);
+    }
+    case "/admin/analytics/stories": {
+      const limit = Number(q.get("limit") || 10);
+      if (!(limit >= 1 && limit <= 100)) return send(res, 400, { error: `limit must be between 1 and 100 (got ${limit})` });
+      return send(res, 200, stories(r, limit));
+    }
+    case "/admin/analytics/cohorts": {
+      const c = cohorts(r, q.get("period") || "week");
+      return c.error ? send(res, 400, c) : send(res, 200, c);
+    }
     case "/admin/analytics/users/top":
       return send(res, 200, top(r, q.get("sort_by"), Number(q.get("limit") ?? 10)));
     case "/admin/analytics/export": {
@@ -474,6 +633,23 @@ createServer(async (req, res) => {
         return send(res, 403, { error: "missing permission EXPORT_DATA" });
       }
       log(s, "analytics_data_exported", "allowed", { start_date: r.start, end_date: r.end, format: q.get("format") ?? "csv", alert: "DATA_EXPORT" });
+      const table = q.get("table") || "daily";
+      if (table !== "daily") {
+        const all = new URLSearchParams({ limit: "500" });
+        const rows =
+          table === "users" ? economics(r, all).users
+          : table === "stories" ? stories(r, 100).top
+          : table === "cohorts" ? cohorts(r, q.get("period") || "week").cohorts
+          : null;
+        if (!rows) return send(res, 400, { error: `table must be one of daily, users, stories, cohorts (got "${table}")` });
+        if (q.get("format") === "json") return send(res, 200, { format: "json", table, [table]: rows });
+        const flat = table === "cohorts"
+          ? rows.flatMap((c) => c.retained.map((n, k) => ({ cohort: c.cohort, size: c.size, period: k, retained: n, revenue_cents: c.revenue_cents[k], cost_cents: c.cost_cents[k] })))
+          : rows.map(({ by_service, ...x }) => ({ ...x, ...(by_service ? { anthropic_cents: by_service.anthropic, elevenlabs_cents: by_service.elevenlabs, s3_cents: by_service.s3 } : {}) }));
+        const head = Object.keys(flat[0] ?? { empty: "" });
+        const body = [head.join(","), ...flat.map((x) => head.map((h) => x[h] ?? "").join(","))].join("\n") + "\n";
+        return send(res, 200, body, { "Content-Type": "text/csv", "Content-Disposition": `attachment; filename=analytics_${table}_${r.start}_${r.end}.csv` });
+      }
       if (q.get("format") === "json") return send(res, 200, { format: "json", data: dashboard(r).daily });
       return send(res, 200, csv(r), {
         "Content-Type": "text/csv",

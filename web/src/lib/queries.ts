@@ -11,12 +11,18 @@ import type {
   Budget,
   BudgetAlert,
   BudgetStatus,
+  CohortGranularity,
+  Cohorts,
+  Economics,
+  EconomicsSort,
   CostBreakdown,
   DashboardMetrics,
   Engagement,
   IngestKey,
   PriceCatalog,
   Session,
+  SortOrder,
+  StoryCosts,
   TopUser,
   TopUsersSort,
   UserGrowth,
@@ -86,6 +92,57 @@ export function useTopUsers(range: DayRange, sortBy: TopUsersSort, enabled: bool
   });
 }
 
+/** Users per page of the P&L table. */
+export const ECONOMICS_PAGE_SIZE = 25;
+
+/** One page of the per-user P&L (issue 13); `cursor` is the previous page's next_cursor, null for the first. */
+export function useUserEconomics(
+  range: DayRange,
+  sortBy: EconomicsSort,
+  order: SortOrder,
+  cursor: string | null,
+  enabled: boolean,
+) {
+  return useQuery({
+    queryKey: ["economics", range.start, range.end, sortBy, order, cursor ?? ""],
+    queryFn: () =>
+      getJSON<Economics>("/admin/analytics/users/economics", {
+        ...rangeParams(range),
+        sort_by: sortBy,
+        order,
+        limit: ECONOMICS_PAGE_SIZE,
+        cursor,
+      }),
+    enabled,
+    // "Previous" shows the cached page without asking again (the app's
+    // default too; stated here because paging back must not spend the
+    // 30-a-minute rate limit).
+    staleTime: 60_000,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** How many of the most expensive stories the Stories section lists. */
+export const TOP_STORIES_LIMIT = 10;
+
+export function useStoryCosts(range: DayRange, enabled: boolean) {
+  return useQuery({
+    queryKey: ["stories", range.start, range.end],
+    queryFn: () => getJSON<StoryCosts>("/admin/analytics/stories", { ...rangeParams(range), limit: TOP_STORIES_LIMIT }),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useCohorts(range: DayRange, period: CohortGranularity, enabled: boolean) {
+  return useQuery({
+    queryKey: ["cohorts", range.start, range.end, period],
+    queryFn: () => getJSON<Cohorts>("/admin/analytics/cohorts", { ...rangeParams(range), period }),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
 export const AUDIT_PAGE_SIZE = 50;
 
 export function useAudit(filter: { admin: string; action: string }, enabled: boolean) {
@@ -121,6 +178,9 @@ export const PRICED_QUERY_KEYS = [
   ["costs"],
   ["growth"],
   ["top-users"],
+  ["economics"],
+  ["stories"],
+  ["cohorts"],
   ["anomalies"],
   ["budget-status"],
 ] as const;

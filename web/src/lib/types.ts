@@ -409,3 +409,121 @@ export interface AnomalyList {
   period: Period;
   anomalies: AnomalyDay[];
 }
+
+// Unit economics (issue 13: /admin/analytics/users/economics, /stories,
+// /cohorts). *_cents are cents that may carry sub-cent digits (micro-dollar
+// exact).
+
+export type EconomicsSort = "margin" | "cost" | "revenue" | "stories";
+export type SortOrder = "asc" | "desc";
+
+/** One user's P&L over the range. */
+export interface UserEconomics {
+  user_id: string;
+  email: string | null;
+  revenue_cents: number;
+  cost_cents: number;
+  margin_cents: number;
+  /** margin / revenue × 100; null when the user had no revenue. */
+  margin_pct: number | null;
+  stories: number;
+  /** null when the user had no stories. */
+  cost_per_story_cents: number | null;
+}
+
+export interface EconomicsSummary {
+  users: number;
+  paying_users: number;
+  users_losing_money: number;
+  /** The sum of the negative margins (≤ 0). */
+  loss_cents: number;
+  revenue_cents: number;
+  cost_cents: number;
+  margin_cents: number;
+}
+
+export interface Economics {
+  users: UserEconomics[];
+  /** Covers every user of the range, not just this page. */
+  summary: EconomicsSummary;
+  /** Opaque; null on the last page. */
+  next_cursor: string | null;
+  sort_by: EconomicsSort;
+  order: SortOrder;
+  limit: number;
+  period: Period;
+}
+
+export type StoryStatus = "completed" | "failed" | "in_progress";
+
+export interface ServiceSplit {
+  anthropic: number;
+  elevenlabs: number;
+  s3: number;
+}
+
+export interface StoryCost {
+  story_id: string;
+  user_id: string;
+  /** The story's day (its story_created's, else its earliest event's). */
+  date?: string;
+  status: StoryStatus;
+  chapters: number;
+  audio_seconds: number;
+  cost_cents: number;
+  by_service: ServiceSplit;
+}
+
+export interface CostDistribution {
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface HistogramBucket {
+  from_cents: number;
+  to_cents: number;
+  stories: number;
+}
+
+export interface StoryCosts {
+  stories: number;
+  completed: number;
+  failed: number;
+  in_progress: number;
+  cost_cents: number;
+  failed_cost_cents: number;
+  /** All five null when no story completed. */
+  cost_per_completed_story_cents: CostDistribution;
+  cost_per_audio_minute_cents: number | null;
+  /** Completed stories' cost in 20 equal buckets from 0 to the max; [] when none. */
+  histogram: HistogramBucket[];
+  /** The most expensive stories, most expensive first. */
+  top: StoryCost[];
+  period: Period;
+}
+
+export type CohortGranularity = "week" | "month";
+
+export interface Cohort {
+  /** The cohort period's first day (a Monday for weeks). */
+  cohort: string;
+  size: number;
+  /** retained[k]: cohort users active in the k-th period after the cohort's own (k = 0 is its own). */
+  retained: number[];
+  /** Cumulative through period k. */
+  revenue_cents: number[];
+  /** Cumulative through period k. */
+  cost_cents: number[];
+}
+
+export interface Cohorts {
+  granularity: CohortGranularity;
+  cohorts: Cohort[];
+  unattributed_users: number;
+  period: Period;
+}
+
+export type ExportTable = "daily" | "users" | "stories" | "cohorts";

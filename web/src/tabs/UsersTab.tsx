@@ -5,6 +5,9 @@ import { cn } from "../components/ui/cn";
 import { ChartFrame, ChartTooltip, Legend, animate, axisProps, dayTick, gridProps } from "../components/charts";
 import { ErrorState } from "../components/ErrorState";
 import { EngagementChart } from "../components/users/EngagementChart";
+import { UserEconomicsTable } from "../components/users/UserEconomicsTable";
+import { StoryCosts } from "../components/users/StoryCosts";
+import { CohortHeatmap } from "../components/users/CohortHeatmap";
 import { formatCompact, formatInt, formatMinutes, formatPercent, formatUSD } from "../lib/format";
 import { CHART } from "../lib/services";
 import type { DayRange } from "../lib/dateRange";
@@ -80,6 +83,12 @@ export function UsersTab({
       </Card>
 
       <EngagementChart range={range} />
+
+      <UserEconomicsTable range={range} />
+
+      <StoryCosts range={range} />
+
+      <CohortHeatmap range={range} />
 
       <Card>
         <CardHeader className="card-header-row">
