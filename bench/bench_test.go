@@ -113,6 +113,20 @@ func TestRawBaselineEqualsTools(t *testing.T) {
 					same("export", func(t *analytics.Tools) (any, error) {
 						return t.ExportAnalytics(ctx, analytics.ExportInput{RangeInput: in, Format: "csv"})
 					})
+					for _, by := range []string{"margin", "cost", "revenue", "stories"} {
+						same("economics by "+by, func(t *analytics.Tools) (any, error) {
+							return t.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: in, SortBy: by})
+						})
+					}
+					same("stories", func(t *analytics.Tools) (any, error) {
+						return t.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: in, Limit: new(100)})
+					})
+					for _, p := range []string{"week", "month"} {
+						same("cohorts by "+p, func(t *analytics.Tools) (any, error) {
+							return t.Cohorts(ctx, analytics.CohortsInput{RangeInput: in, Period: p})
+						})
+					}
+					same("engagement", func(t *analytics.Tools) (any, error) { return t.Engagement(ctx, in) })
 				})
 			}
 			// The comparison must be able to fail: the data set has top users
@@ -120,6 +134,18 @@ func TestRawBaselineEqualsTools(t *testing.T) {
 			top, err := raw.TopUsers(ctx, analytics.TopUsersInput{RangeInput: ranges["whole data set"], Limit: new(10)})
 			if err != nil || len(top.Users) != 10 || top.Users[0].Email == nil || top.Users[0].CostDollars == 0 {
 				t.Fatalf("top users over raw SQL: %+v, %v", top, err)
+			}
+			econ, err := raw.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: ranges["whole data set"]})
+			if err != nil || econ.Summary.Users < 100 || econ.Summary.PayingUsers == 0 || econ.Summary.UsersLosingMoney == 0 {
+				t.Fatalf("economics over raw SQL: %+v, %v", econ.Summary, err)
+			}
+			st, err := raw.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: ranges["whole data set"]})
+			if err != nil || st.Completed == 0 || st.CostPerCompletedStory.P90 == nil || len(st.Top) != 10 {
+				t.Fatalf("stories over raw SQL: %+v, %v", st, err)
+			}
+			co, err := raw.Cohorts(ctx, analytics.CohortsInput{RangeInput: ranges["whole data set"]})
+			if err != nil || len(co.Cohorts) < 4 || co.Cohorts[0].Retained[1] == 0 {
+				t.Fatalf("cohorts over raw SQL: %+v, %v", co, err)
 			}
 			dash, err := raw.DashboardMetrics(ctx, ranges["whole data set"])
 			if err != nil || dash.Totals.ActiveUsers == 0 || dash.Totals.StoriesCompleted == 0 || dash.Totals.Revenue == 0 {

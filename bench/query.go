@@ -13,6 +13,8 @@ import (
 const (
 	DashboardGoal = 50 * time.Millisecond
 	TopUsersGoal  = 200 * time.Millisecond
+	// EconomicsGoal is issue 13's goal for each endpoint it adds.
+	EconomicsGoal = 200 * time.Millisecond
 )
 
 // tool is one of the five analytics tools, called as its REST handler
@@ -46,6 +48,22 @@ var tools = []tool{
 			return err
 		}
 		return analytics.WriteExportCSV(io.Discard, rows)
+	}},
+	{"get_engagement", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.Engagement(ctx, in)
+		return err
+	}},
+	{"get_user_economics (first page)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: in})
+		return err
+	}},
+	{"get_story_costs", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: in})
+		return err
+	}},
+	{"get_cohorts (weekly)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+		_, err := t.Cohorts(ctx, analytics.CohortsInput{RangeInput: in, Period: string(analytics.GranularityWeek)})
+		return err
 	}},
 }
 

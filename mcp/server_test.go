@@ -690,3 +690,34 @@ func TestIdleSessionStops(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestEconomicsTools: the unit-economics tools answer over MCP what the
+// tools answer directly (u2 paid 9.99 $ and made one priced Claude call),
+// and refuse bad input with the tool's reason.
+func TestEconomicsTools(t *testing.T) {
+	f := newFixture(t)
+	cs, _ := f.connect("viewer")
+	rng := map[string]any{"start_date": "2026-01-01", "end_date": "2026-01-31"}
+	res := call(t, cs, "get_user_economics", rng)
+	want, err := f.tools.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: analytics.RangeInput{StartDate: "2026-01-01", EndDate: "2026-01-31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError || !reflect.DeepEqual(jsonOf(t, res.StructuredContent), jsonOf(t, want)) {
+		t.Fatalf("get_user_economics: %s", text(res))
+	}
+	if len(want.Users) != 1 || want.Users[0].UserID != "u2" || want.Users[0].Revenue != 9_990_000 || want.Users[0].Cost <= 0 ||
+		want.Summary.PayingUsers != 1 {
+		t.Fatalf("economics %+v", want)
+	}
+	res = call(t, cs, "get_cohorts", map[string]any{"start_date": "2026-01-01", "end_date": "2026-01-31", "period": "month"})
+	if sc, _ := json.Marshal(res.StructuredContent); res.IsError || !strings.Contains(string(sc), `"cohorts":[{"cohort":"2026-01-01"`) ||
+		!strings.Contains(string(sc), `"size":2`) {
+		t.Fatalf("get_cohorts: %s", text(res))
+	}
+	if res := call(t, cs, "get_story_costs", rng); res.IsError {
+		t.Fatalf("get_story_costs: %s", text(res))
+	}
+	wantDenied(t, call(t, cs, "get_user_economics", map[string]any{"sort_by": "profit"}), "sort_by must be one of margin, cost, revenue, stories (got \"profit\")")
+	wantDenied(t, call(t, cs, "get_cohorts", map[string]any{"period": "day"}), "period must be week or month (got \"day\")")
+}

@@ -189,6 +189,17 @@ func TestGate2Validation(t *testing.T) {
 		{"/admin/analytics/users/top?limit=ten", "limit must be an integer"},
 		{"/admin/analytics/users/top?sort_by=email", "sort_by must be one of cost, stories, api_calls"},
 		{"/admin/analytics/export?format=xml", "format must be csv or json"},
+		{"/admin/analytics/users/economics?sort_by=profit", "sort_by must be one of margin, cost, revenue, stories"},
+		{"/admin/analytics/users/economics?order=up", "order must be asc or desc"},
+		{"/admin/analytics/users/economics?limit=501", "limit must be between 1 and 500"},
+		{"/admin/analytics/users/economics?limit=0", "limit must be between 1 and 500"},
+		{"/admin/analytics/users/economics?cursor=%21%21", "cursor is not a next_cursor"},
+		{"/admin/analytics/users/economics?start_date=2023-01-01&end_date=2024-12-31", "Date range cannot exceed 365 days"},
+		{"/admin/analytics/stories?limit=101", "limit must be between 1 and 100"},
+		{"/admin/analytics/stories?end_date=2024-02-30", "does not exist"},
+		{"/admin/analytics/cohorts?period=day", "period must be week or month"},
+		{"/admin/analytics/export?table=events", "table must be one of daily, users, stories, cohorts"},
+		{"/admin/analytics/export?table=cohorts&period=year", "period must be week or month"},
 	} {
 		res := ts.do("GET", tc.query, tok, nil)
 		if res.Status != 400 || !strings.Contains(res.errorText(t), tc.reason) {
@@ -319,7 +330,12 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /admin/analytics/engagement":   {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/users/top":    {401, 401, 401, 403, 200, 200, 200, 401},
 		"GET /admin/analytics/export":       {401, 401, 401, 403, 403, 200, 200, 401},
-		"GET /admin/audit":                  {401, 401, 401, 403, 403, 403, 200, 401},
+		// Unit economics: VIEW_ANALYTICS; the export's tables need EXPORT_DATA.
+		"GET /admin/analytics/users/economics":    {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/analytics/stories":            {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/analytics/cohorts":            {401, 401, 401, 403, 200, 200, 200, 401},
+		"GET /admin/analytics/export?table=users": {401, 401, 401, 403, 403, 200, 200, 401},
+		"GET /admin/audit":                        {401, 401, 401, 403, 403, 403, 200, 401},
 		// get_audit_log is a guarded tool: authorization before validation.
 		"GET /admin/audit?limit=0&before=5": {401, 401, 401, 403, 403, 403, 400, 401},
 		"GET /api/session":                  {401, 401, 401, 403, 200, 200, 200, 401},

@@ -1,0 +1,148 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	analytics "github.com/codestory/analytics"
+)
+
+// The unit-economics reads as plain aggregates of the events table.
+
+// rawSignupsSQL is each user's earliest live signup (the smaller email
+// breaks a tie), with its day.
+const rawSignupsSQL = `SELECT user_id, email, day FROM (
+	SELECT user_id, email, day, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
+	FROM events WHERE type = 'user_signup' AND voided_by IS NULL) f WHERE rn = 1`
+
+// UserEconomics groups the range's events by user.
+func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]analytics.UserEconomicsRow, error) {
+	from, to := s.bounds(r)
+	q := `WITH t AS (
+		SELECT user_id, ` + when("type = 'payment'", "amount_cents") + ` - ` + when("type = 'refund'", "amount_cents") + ` AS rev,
+			` + when("type = 'api_call'", "cost") + ` AS cost, ` + when("type = 'story_created'", "1") + ` AS stories,
+			` + when("type IN ('api_call', 'payment', 'refund')", "1") + ` AS n
+		FROM events WHERE ts >= ? AND ts < ? AND user_id <> '' AND ` + rawLive + ` GROUP BY user_id
+	), s AS (` + rawSignupsSQL + `)
+	SELECT t.user_id, COALESCE(s.email, ''), t.rev, t.cost, t.stories FROM t LEFT JOIN s ON s.user_id = t.user_id WHERE t.n > 0`
+	rows, err := s.db.QueryContext(ctx, s.d.q(q), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("raw user economics: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.UserEconomicsRow
+	for rows.Next() {
+		var u analytics.UserEconomicsRow
+		var cost int64
+		if err := rows.Scan(&u.UserID, &u.Email, &u.RevenueCents, &cost, &u.Stories); err != nil {
+			return nil, err
+		}
+		u.Cost = analytics.Micros(cost)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Stories groups every story event by story and keeps those whose anchor
+// day lies in r.
+func (s *rawStore) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
+	const types = `story_id <> '' AND voided_by IS NULL AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')`
+	q := `WITH a AS (
+		SELECT story_id, user_id, day FROM (
+			SELECT story_id, user_id, day, ROW_NUMBER() OVER (PARTITION BY story_id
+				ORDER BY CASE WHEN type = 'story_created' THEN 0 ELSE 1 END, ts, user_id) AS rn
+			FROM events WHERE ` + types + `) x WHERE rn = 1 AND day BETWEEN ? AND ?
+	)
+	SELECT a.story_id, a.user_id, a.day, COUNT(*), ` + when("type = 'story_created'", "1") + `, ` +
+		when("type = 'story_completed'", "1") + `, ` + when("type = 'story_failed'", "1") + `, ` +
+		when("type = 'story_completed'", "chapters") + `, ` + when("type = 'story_completed'", "audio_ms") + `, ` +
+		when("type = 'api_call' AND service = 'anthropic'", "cost") + `, ` +
+		when("type = 'api_call' AND service = 'elevenlabs'", "cost") + `, ` +
+		when("type = 'api_call' AND service = 's3'", "cost") + `
+	FROM a JOIN events e ON e.story_id = a.story_id WHERE ` + types + `
+	GROUP BY a.story_id, a.user_id, a.day`
+	rows, err := s.db.QueryContext(ctx, s.d.q(q), int64(r.Start), int64(r.End))
+	if err != nil {
+		return nil, fmt.Errorf("raw stories: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.StoryRow
+	for rows.Next() {
+		var st analytics.StoryRow
+		var day, an, el, s3 int64
+		if err := rows.Scan(&st.StoryID, &st.UserID, &day, &st.Events, &st.Created, &st.Completed, &st.Failed,
+			&st.Chapters, &st.AudioMillis, &an, &el, &s3); err != nil {
+			return nil, err
+		}
+		st.Day, st.AnthropicCost, st.ElevenLabsCost, st.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// period is analytics.CohortPeriodOf of a day column.
+func (s *rawStore) period(col string, g analytics.Granularity) string {
+	switch {
+	case g == analytics.GranularityWeek:
+		return "((" + col + " + 3) / 7)"
+	case s.d.pg:
+		return "(extract(year FROM DATE '1970-01-01' + " + col + ") * 12 + extract(month FROM DATE '1970-01-01' + " + col + ") - 1)::integer"
+	}
+	return "(CAST(strftime('%Y', " + col + " * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', " + col + " * 86400, 'unixepoch') AS INTEGER) - 1)"
+}
+
+// CohortSizes counts first signups by period.
+func (s *rawStore) CohortSizes(ctx context.Context, from, end analytics.Day, g analytics.Granularity) (map[int32]int64, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT `+s.period("day", g)+`, COUNT(*) FROM (`+rawSignupsSQL+`) f
+		WHERE day BETWEEN ? AND ? GROUP BY 1`), int64(from), int64(end))
+	if err != nil {
+		return nil, fmt.Errorf("raw cohort sizes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var c int32
+		var n int64
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, err
+		}
+		out[c] = n
+	}
+	return out, rows.Err()
+}
+
+// CohortCells joins the cohorts' users with their events.
+func (s *rawStore) CohortCells(ctx context.Context, from, end analytics.Day, g analytics.Granularity) ([]analytics.CohortCell, error) {
+	q := `WITH f AS (SELECT user_id, ` + s.period("day", g) + ` AS c FROM (` + rawSignupsSQL + `) x WHERE day BETWEEN ? AND ?)
+	SELECT f.c, ` + s.period("e.day", g) + ` AS p, COUNT(DISTINCT e.user_id), ` +
+		when("type = 'payment'", "amount_cents") + ` - ` + when("type = 'refund'", "amount_cents") + `, ` + when("type = 'api_call'", "cost") + `
+	FROM f JOIN events e ON e.user_id = f.user_id
+	WHERE e.ts < ? AND e.voided_by IS NULL AND e.type <> 'event_voided' AND ` + s.period("e.day", g) + ` >= f.c
+	GROUP BY 1, 2`
+	rows, err := s.db.QueryContext(ctx, s.d.q(q), int64(from), int64(end), s.d.ts((end + 1).Start(s.Location())))
+	if err != nil {
+		return nil, fmt.Errorf("raw cohort cells: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.CohortCell
+	for rows.Next() {
+		var c analytics.CohortCell
+		var cost int64
+		if err := rows.Scan(&c.Cohort, &c.Period, &c.Users, &c.RevenueCents, &cost); err != nil {
+			return nil, err
+		}
+		c.Cost = analytics.Micros(cost)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UnattributedUsers counts the range's users who never signed up.
+func (s *rawStore) UnattributedUsers(ctx context.Context, r analytics.Range) (int64, error) {
+	from, to := s.bounds(r)
+	var n int64
+	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(DISTINCT user_id) FROM events e WHERE ts >= ? AND ts < ? AND user_id <> ''
+		AND `+rawLive+` AND NOT EXISTS (SELECT 1 FROM events s WHERE s.user_id = e.user_id AND s.type = 'user_signup' AND s.voided_by IS NULL)`),
+		from, to).Scan(&n)
+	return n, err
+}
