@@ -29,6 +29,9 @@ export const ACCOUNT_ROLES = {
   budgetdown: "owner", // budgets.spec: a receiver that is down, then back
   budgetreuse: "owner", // budgets.spec: a budget made after another was deleted
   engagement: "analyst", // engagement.spec: the Users tab's engagement chart against the API
+  economics: "analyst", // economics.spec: the P&L table, its summary and paging against the API
+  storycosts: "viewer", // economics.spec: story costs, cohorts and the 375 px layout against the API
+  econexport: "analyst", // economics.spec: the export menu's table choice
 } as const;
 
 export type AccountName = keyof typeof ACCOUNT_ROLES;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, screen, waitFor, within } from "@testing-library/react";
 import { renderWithClient, stubFetch } from "../../test/render";
 import type { StoryCosts as StoryCostsData } from "../../lib/types";
-import { StoryCosts, bucketLabel, serviceShares } from "./StoryCosts";
+import { StoryCosts, axisMoney, bucketLabel, serviceShares } from "./StoryCosts";
 
 afterEach(() => {
   cleanup();
@@ -129,6 +129,7 @@ describe("story helpers", () => {
   it("label a bucket with sub-cent bounds and split a story by service", () => {
     expect(bucketLabel({ from_cents: 0.5, to_cents: 110.52, stories: 1 })).toBe("$0.005–$1.11");
     expect(serviceShares(body.top[0]).map((x) => Math.round(x.pct * 100) / 100)).toEqual([9.52, 90.44, 0.05]);
+    expect([axisMoney(0), axisMoney(43.4646), axisMoney(220), axisMoney(123456)]).toEqual(["$0.00", "$0.43", "$2.2", "$1.2K"]);
     expect(serviceShares({ ...body.top[0], by_service: { anthropic: 0, elevenlabs: 0, s3: 0 } }).map((x) => x.pct)).toEqual([0, 0, 0]);
   });
 });

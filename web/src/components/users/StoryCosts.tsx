@@ -47,6 +47,12 @@ export function serviceShares(s: StoryCost): Array<{ key: string; name: string; 
   });
 }
 
+/** Axis ticks: cents as short dollars ("$0.43", "$2.2", "$1.2k"). */
+export function axisMoney(cents: number): string {
+  const d = cents / 100;
+  return Math.abs(d) < 1 ? `$${d.toFixed(2)}` : formatUSDCompact(d);
+}
+
 function HistogramTooltip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: HistogramBucket }> }) {
   const b = active ? payload?.[0]?.payload : undefined;
   if (!b) return null;
@@ -133,7 +139,7 @@ export function StoryCosts({ range }: { range: DayRange }) {
                         <CartesianGrid {...gridProps} />
                         <XAxis
                           dataKey="from_cents"
-                          tickFormatter={(v: number) => formatUSDCompact(v / 100)}
+                          tickFormatter={axisMoney}
                           minTickGap={16}
                           {...axisProps}
                         />

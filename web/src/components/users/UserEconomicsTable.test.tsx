@@ -68,9 +68,9 @@ describe("UserEconomicsTable", () => {
 
     const rows = within(screen.getByTestId("economics-table")).getAllByTestId("economics-row");
     expect(rows.map((r) => Array.from(r.children, (c) => c.textContent))).toEqual([
-      ["u7@x.testu7", "$9.99", "$14.33", "-$4.34", "-43.4%", "12", "$1.19"],
-      ["no emailu8", "$0.00", "$1.20", "-$1.20", "—", "0", "—"],
-      ["u9@x.testu9", "$50.00", "$10.00", "$40.00", "+80.0%", "4", "$2.50"],
+      ["u7@x.testu7", "-$4.34", "$9.99", "$14.33", "-43.4%", "12", "$1.19"],
+      ["no emailu8", "-$1.20", "$0.00", "$1.20", "—", "0", "—"],
+      ["u9@x.testu9", "$40.00", "$50.00", "$10.00", "+80.0%", "4", "$2.50"],
     ]);
     // Bars: sign from the margin, length relative to the page's largest |margin| (u9's $40.00).
     const bars = screen.getAllByTestId("margin-bar");

@@ -2,7 +2,9 @@
 // /admin/analytics/users/economics. The summary covers every user of the
 // range; the table is one page of them, biggest losers first by default,
 // sortable by margin, cost, revenue and stories in either order, paged with
-// the API's cursor (Previous pops a stack of cursors, Next pushes).
+// the API's cursor (Previous pops a stack of cursors, Next pushes). Margin
+// comes right after the user so that at 375 px the two stay in view while
+// the rest of the table scrolls inside its box.
 import { useEffect, useState } from "react";
 import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight } from "lucide-react";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../ui/card";
@@ -106,12 +108,6 @@ function Row({ u, scale, sortBy }: { u: UserEconomics; scale: number; sortBy: Ec
           <span className="user-id">{u.user_id}</span>
         </div>
       </td>
-      <td className={cn("num", sortBy === "revenue" && "strong")} data-testid="economics-row-revenue">
-        {formatCents(u.revenue_cents)}
-      </td>
-      <td className={cn("num", sortBy === "cost" && "strong")} data-testid="economics-row-cost">
-        {formatCents(u.cost_cents)}
-      </td>
       <td className={cn("num", sortBy === "margin" && "strong")}>
         <span className="margin-cell">
           <MarginBar margin={u.margin_cents} scale={scale} />
@@ -119,6 +115,12 @@ function Row({ u, scale, sortBy }: { u: UserEconomics; scale: number; sortBy: Ec
             {formatCents(u.margin_cents)}
           </span>
         </span>
+      </td>
+      <td className={cn("num", sortBy === "revenue" && "strong")} data-testid="economics-row-revenue">
+        {formatCents(u.revenue_cents)}
+      </td>
+      <td className={cn("num", sortBy === "cost" && "strong")} data-testid="economics-row-cost">
+        {formatCents(u.cost_cents)}
       </td>
       <td className="num hide-sm" data-testid="economics-row-margin-pct">
         {formatPercent(u.margin_pct, { signed: true })}
@@ -193,9 +195,9 @@ export function UserEconomicsTable({ range }: { range: DayRange }) {
                     <thead>
                       <tr>
                         <th scope="col">User</th>
+                        <SortHeader k="margin" label="Margin" sortBy={sortBy} order={order} onSort={onSort} />
                         <SortHeader k="revenue" label="Revenue" sortBy={sortBy} order={order} onSort={onSort} />
                         <SortHeader k="cost" label="Cost" sortBy={sortBy} order={order} onSort={onSort} />
-                        <SortHeader k="margin" label="Margin" sortBy={sortBy} order={order} onSort={onSort} />
                         <th scope="col" className="num hide-sm">
                           Margin %
                         </th>
