@@ -22,10 +22,15 @@ async function api<T>(request: APIRequestContext, path: string, r: Range, params
   return (await res.json()) as T;
 }
 
+/** "-$1,234.56" → -1234.56 (parseFigure alone does not see the sign before the "$"). */
+function parseMoney(s: string): number {
+  return parseFigure(s.replace("$", ""));
+}
+
 /** The money shown equals the API's cents within the shown precision. */
 async function expectMoney(el: Locator, cents: number) {
   await expect(el).toHaveText(formatCents(cents));
-  expect(Math.abs(parseFigure(await el.innerText()) - cents / 100)).toBeLessThan(0.005);
+  expect(Math.abs(parseMoney(await el.innerText()) - cents / 100)).toBeLessThan(0.005);
 }
 
 async function pageUsers(table: Locator): Promise<string[]> {
