@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { renderWithClient, stubFetch } from "../../test/render";
+import { ToastProvider } from "../Toast";
 import type { Economics, UserEconomics } from "../../lib/types";
 import { UserEconomicsTable } from "./UserEconomicsTable";
 
@@ -134,6 +136,29 @@ describe("UserEconomicsTable", () => {
     await waitFor(() => expect(rowTexts()).toEqual(["u2"]));
     expect(screen.getByTestId("economics-sort-cost").closest("th")?.getAttribute("aria-sort")).toBe("ascending");
     expect(sent.map((s) => s.path)).toEqual([url("margin", "asc"), url("margin", "asc", "CUR2"), url("cost", "desc"), url("cost", "asc")].map((u) => u.slice(4)));
+  });
+
+  it("a new range starts on its first page, never sending the old range's cursor", async () => {
+    const other = "GET /admin/analytics/users/economics?start_date=2026-02-01&end_date=2026-02-28";
+    const sent = stubFetch({
+      [url("margin", "asc")]: { status: 200, body: page1 },
+      [url("margin", "asc", "CUR2")]: { status: 200, body: page2 },
+      [`${other}&sort_by=margin&order=asc&limit=25`]: { status: 200, body: page3 },
+    });
+    const { rerender, client } = renderWithClient(<UserEconomicsTable range={range} />);
+    await waitFor(() => expect(rowTexts()).toEqual(["u7", "u8", "u9"]));
+    fireEvent.click(screen.getByTestId("economics-next"));
+    await waitFor(() => expect(rowTexts()).toEqual(["u10", "u11"]));
+    rerender(
+      <QueryClientProvider client={client}>
+        <ToastProvider>
+          <UserEconomicsTable range={{ start: "2026-02-01", end: "2026-02-28" }} />
+        </ToastProvider>
+      </QueryClientProvider>,
+    );
+    await waitFor(() => expect(rowTexts()).toEqual(["u12"]));
+    expect(screen.getByTestId("economics-table").getAttribute("data-page")).toBe("1");
+    expect(sent.map((s) => s.path)).toEqual([url("margin", "asc"), url("margin", "asc", "CUR2"), `${other}&sort_by=margin&order=asc&limit=25`].map((u) => u.slice(4)));
   });
 
   it("says so when no user had revenue or cost", async () => {

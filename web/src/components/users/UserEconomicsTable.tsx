@@ -5,7 +5,7 @@
 // the API's cursor (Previous pops a stack of cursors, Next pushes). Margin
 // comes right after the user so that at 375 px the two stay in view while
 // the rest of the table scrolls inside its box.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight } from "lucide-react";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../ui/card";
 import { Button } from "../ui/button";
@@ -138,9 +138,17 @@ function Row({ u, scale, sortBy }: { u: UserEconomics; scale: number; sortBy: Ec
 export function UserEconomicsTable({ range }: { range: DayRange }) {
   const [sortBy, setSortBy] = useState<EconomicsSort>("margin");
   const [order, setOrder] = useState<SortOrder>("asc");
-  const [stack, setStack] = useState<CursorStack>(FIRST_PAGE);
-  // A new range starts again on the first page (a cursor belongs to its range).
-  useEffect(() => setStack(FIRST_PAGE), [range.start, range.end]);
+  // The cursor stack belongs to its range (the API refuses another range's
+  // cursor): a new range reads its first page in the same render, never the
+  // old range's cursor.
+  const rangeKey = `${range.start}|${range.end}`;
+  const [paging, setPaging] = useState<{ key: string; stack: CursorStack }>({ key: rangeKey, stack: FIRST_PAGE });
+  const stack = paging.key === rangeKey ? paging.stack : FIRST_PAGE;
+  const setStack = (next: CursorStack | ((s: CursorStack) => CursorStack)) =>
+    setPaging((p) => {
+      const cur = p.key === rangeKey ? p.stack : FIRST_PAGE;
+      return { key: rangeKey, stack: typeof next === "function" ? next(cur) : next };
+    });
 
   const q = useUserEconomics(range, sortBy, order, currentCursor(stack), true);
   const e = q.data;
