@@ -1,8 +1,10 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -122,12 +124,8 @@ func (t *Tools) Cohorts(ctx context.Context, in CohortsInput) (*Cohorts, error) 
 	}
 	g := Granularity(in.Period)
 	from := CohortWindow(r, g)
-	var sizes map[int32]int64
 	var cells []CohortCell
 	if from <= r.End {
-		if sizes, err = t.Store.CohortSizes(ctx, from, r.End, g); err != nil {
-			return nil, fmt.Errorf("cohort sizes: %w", err)
-		}
 		if cells, err = t.Store.CohortCells(ctx, from, r.End, g); err != nil {
 			return nil, fmt.Errorf("cohort cells: %w", err)
 		}
@@ -136,13 +134,20 @@ func (t *Tools) Cohorts(ctx context.Context, in CohortsInput) (*Cohorts, error) 
 	if err != nil {
 		return nil, fmt.Errorf("unattributed users: %w", err)
 	}
-	return BuildCohorts(g, from, r.End, sizes, cells, un, t.period(r))
+	return BuildCohorts(g, from, r.End, cells, un, t.period(r))
 }
 
-// BuildCohorts lays store cells out as get_cohorts' cumulative curves.
-func BuildCohorts(g Granularity, from, end Day, sizes map[int32]int64, cells []CohortCell, unattributed int64, p Period) (*Cohorts, error) {
+// BuildCohorts lays store cells out as get_cohorts' cumulative curves; a
+// cohort's size is its users active in its own period (its signups).
+func BuildCohorts(g Granularity, from, end Day, cells []CohortCell, unattributed int64, p Period) (*Cohorts, error) {
 	res := &Cohorts{Granularity: g, Cohorts: []Cohort{}, UnattributedUsers: unattributed, Period: p}
 	last := CohortPeriodOf(end, g)
+	sizes := map[int32]int64{}
+	for _, c := range cells {
+		if c.Period == c.Cohort {
+			sizes[c.Cohort] += c.Users
+		}
+	}
 	index := map[int32]int{}
 	if from <= end {
 		for c := CohortPeriodOf(from, g); c <= last; c++ {
@@ -179,4 +184,100 @@ func BuildCohorts(g Granularity, from, end Day, sizes map[int32]int64, cells []C
 		}
 	}
 	return res, nil
+}
+
+// CohortDayKey is a row of the cohort rollup (cohort_days): one cohort (a
+// CohortPeriodOf number of its granularity) and one day.
+type CohortDayKey struct {
+	G      Granularity
+	Cohort int32
+	Day    Day
+}
+
+// CohortDay is what the cohort rollup holds for a cohort and a day: the
+// cohort's users for whom the day is their first active day of its period
+// (so that a period's retained users are a sum over its days, up to any
+// end day), and their revenue and cost that day.
+type CohortDay struct {
+	Firsts       int64
+	RevenueCents int64
+	Cost         Micros
+}
+
+// IsZero reports whether the row holds nothing.
+func (c *CohortDay) IsZero() bool { return *c == CohortDay{} }
+
+// Granularities are the cohort rollup's granularities.
+var Granularities = []Granularity{GranularityWeek, GranularityMonth}
+
+// CohortDelta accumulates changes of the cohort rollup. Events before a
+// user's cohort period do not count.
+type CohortDelta map[CohortDayKey]*CohortDay
+
+func (d CohortDelta) row(k CohortDayKey) *CohortDay {
+	c := d[k]
+	if c == nil {
+		c = &CohortDay{}
+		d[k] = c
+	}
+	return c
+}
+
+// AddDay adds a user-day's change for a user whose first signup is on
+// signup: its revenue and cost and, when the day became active (sign 1)
+// or was removed (−1), the move of the user's first day in its period.
+// prev and next are the user's neighbouring active days (prev NoPrevDay,
+// hasNext false: none).
+func (d CohortDelta) AddDay(signup, day Day, revenueCents int64, cost Micros, prev, next Day, hasNext bool, sign int64) {
+	for _, g := range Granularities {
+		c, p := CohortPeriodOf(signup, g), CohortPeriodOf(day, g)
+		if p < c {
+			continue
+		}
+		if revenueCents != 0 || cost != 0 {
+			r := d.row(CohortDayKey{g, c, day})
+			r.RevenueCents += revenueCents
+			r.Cost += cost
+		}
+		if sign == 0 || (prev != NoPrevDay && CohortPeriodOf(prev, g) == p) {
+			continue // the day is not (and was not) the first of its period
+		}
+		d.row(CohortDayKey{g, c, day}).Firsts += sign
+		if hasNext && CohortPeriodOf(next, g) == p {
+			// The next day was the first of the period, or becomes it again.
+			d.row(CohortDayKey{g, c, next}).Firsts -= sign
+		}
+	}
+}
+
+// UserDayFigures is what the cohort rollup needs of a stored user-day.
+type UserDayFigures struct {
+	Day          Day
+	RevenueCents int64
+	Cost         Micros
+}
+
+// AddUser adds (sign 1) or takes out (−1) everything a user with first
+// signup on signup contributes, from all their user-days: used when a
+// user's first signup, and so their cohort, changes.
+func (d CohortDelta) AddUser(signup Day, days []UserDayFigures, sign int64) {
+	days = slices.Clone(days)
+	slices.SortFunc(days, func(a, b UserDayFigures) int { return cmp.Compare(a.Day, b.Day) })
+	for _, g := range Granularities {
+		c := CohortPeriodOf(signup, g)
+		last := int32(-1 << 30)
+		for _, ud := range days {
+			p := CohortPeriodOf(ud.Day, g)
+			if p < c {
+				continue
+			}
+			r := d.row(CohortDayKey{g, c, ud.Day})
+			if p != last {
+				r.Firsts += sign
+				last = p
+			}
+			r.RevenueCents += sign * ud.RevenueCents
+			r.Cost += Micros(sign) * ud.Cost
+		}
+	}
 }

@@ -268,7 +268,7 @@ func economicsRow(u *UserEconomicsRow) UserEconomics {
 		out.Email = &e
 	}
 	if u.RevenueCents != 0 {
-		pct := float64(m) / float64(MicrosFromCents(u.RevenueCents)) * 100
+		pct := float64(m) * 100 / float64(MicrosFromCents(u.RevenueCents))
 		out.MarginPct = &pct
 	}
 	if u.Stories > 0 {

@@ -111,10 +111,10 @@ func TestEconomicsCursorBelongsToItsQuery(t *testing.T) {
 func TestStoryPercentilesNearestRank(t *testing.T) {
 	var rows []StoryRow
 	for i := 1; i <= 7; i++ { // completed stories costing 1..7 cents, in shuffled order
-		rows = append(rows, StoryRow{StoryID: fmt.Sprintf("s%d", (i*3)%7), Completed: 1, AudioMillis: 60_000,
+		rows = append(rows, StoryRow{StoryID: fmt.Sprintf("s%d", (i*3)%7), Events: 1, Completed: 1, AudioMillis: 60_000,
 			ElevenLabsCost: Micros((i*3)%7+1) * MicrosPerCent})
 	}
-	rows = append(rows, StoryRow{StoryID: "f", Failed: 1, AnthropicCost: 25_000}, StoryRow{StoryID: "p", S3Cost: 10})
+	rows = append(rows, StoryRow{StoryID: "f", Events: 1, Failed: 1, AnthropicCost: 25_000}, StoryRow{StoryID: "p", Events: 1, S3Cost: 10})
 	res, err := SummarizeStories(rows, 2, Period{})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,8 @@ func TestStoryPercentilesNearestRank(t *testing.T) {
 	for _, b := range res.Histogram {
 		n += b.Stories
 	}
-	if len(res.Histogram) != StoryHistogramBuckets || n != 7 || res.Histogram[StoryHistogramBuckets-1].Stories != 1 {
+	if len(res.Histogram) == 0 || len(res.Histogram) > StoryHistogramBuckets || n != 7 || res.Histogram[0].From > Cents(MicrosPerCent) ||
+		res.Histogram[len(res.Histogram)-1].To <= Cents(7*MicrosPerCent) || res.Histogram[len(res.Histogram)-1].Stories == 0 {
 		t.Fatalf("histogram %+v", res.Histogram)
 	}
 	empty, _ := SummarizeStories(nil, 10, Period{})
@@ -170,15 +171,37 @@ func TestCohortPeriods(t *testing.T) {
 func TestBuildCohortsCumulates(t *testing.T) {
 	mon := DayFromDate(2026, 3, 2)
 	c := CohortPeriodOf(mon, GranularityWeek)
-	cells := []CohortCell{{Cohort: c, Period: c, Users: 3, RevenueCents: 100, Cost: 5}, {Cohort: c, Period: c + 2, Users: 1, RevenueCents: 50, Cost: 7}}
-	res, err := BuildCohorts(GranularityWeek, mon, mon+15, map[int32]int64{c: 4}, cells, 2, Period{})
+	cells := []CohortCell{{Cohort: c, Period: c, Users: 4, RevenueCents: 100, Cost: 5}, {Cohort: c, Period: c + 2, Users: 1, RevenueCents: 50, Cost: 7}}
+	res, err := BuildCohorts(GranularityWeek, mon, mon+15, cells, 2, Period{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	co := res.Cohorts[0]
-	if len(res.Cohorts) != 1 || co.Size != 4 || !slices.Equal(co.Retained, []int64{3, 0, 1}) ||
+	if len(res.Cohorts) != 1 || co.Size != 4 || !slices.Equal(co.Retained, []int64{4, 0, 1}) ||
 		!slices.Equal(co.Revenue, []Cents{1_000_000, 1_000_000, 1_500_000}) || !slices.Equal(co.Cost, []Cents{5, 5, 12}) ||
 		res.UnattributedUsers != 2 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+func TestStoryCostBuckets(t *testing.T) {
+	prev := int32(-1)
+	for _, c := range []Micros{0, 1, 15, 16, 17, 31, 32, 33, 1000, 123_456_789, 1 << 40, 1<<40 + 1, 10_000_000_000_000} {
+		b := StoryCostBucket(c)
+		lo, hi := StoryBucketBounds(b)
+		if c < lo || c >= hi || b < prev {
+			t.Fatalf("cost %d: bucket %d [%d, %d)", c, b, lo, hi)
+		}
+		if c >= 16 && float64(hi-lo) > float64(lo)/16+1 {
+			t.Fatalf("cost %d: bucket [%d, %d) wider than 1/16 of its start", c, lo, hi)
+		}
+		prev = b
+	}
+	// Buckets tile the line: each ends where the next starts.
+	for b := int32(0); b < 800; b++ {
+		_, hi := StoryBucketBounds(b)
+		if lo, _ := StoryBucketBounds(b + 1); lo != hi {
+			t.Fatalf("bucket %d ends at %d, bucket %d starts at %d", b, hi, b+1, lo)
+		}
 	}
 }

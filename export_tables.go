@@ -84,18 +84,19 @@ func (t *Tools) ExportTable(ctx context.Context, in ExportInput) (*TableExport, 
 		if err != nil {
 			return nil, fmt.Errorf("stories: %w", err)
 		}
-		sum, err := SummarizeStories(rows, len(rows), t.period(r))
-		if err != nil {
-			return nil, err
+		SortStoriesByCost(rows)
+		top := make([]StoryCost, len(rows))
+		for i, s := range rows {
+			top[i] = storyCost(s)
 		}
 		out.Header = []string{"story_id", "user_id", "date", "status", "chapters", "audio_seconds", "cost_cents",
 			"anthropic_cents", "elevenlabs_cents", "s3_cents"}
-		for _, s := range sum.Top {
+		for _, s := range top {
 			out.Records = append(out.Records, []string{s.StoryID, s.UserID, s.Date.String(), string(s.Status),
 				strconv.FormatInt(s.Chapters, 10), strconv.FormatFloat(s.AudioSeconds, 'f', -1, 64), cents(s.Cost),
 				cents(s.ByService.Anthropic), cents(s.ByService.ElevenLabs), cents(s.ByService.S3)})
 		}
-		out.JSON = Export{Format: "json", Table: ExportStories, Stories: sum.Top}
+		out.JSON = Export{Format: "json", Table: ExportStories, Stories: top}
 	case ExportCohorts:
 		co, err := t.Cohorts(ctx, CohortsInput{RangeInput: in.RangeInput, Period: in.Period})
 		if err != nil {

@@ -153,13 +153,14 @@ type EconomicsStore interface {
 	// no particular order.
 	UserEconomics(ctx context.Context, r Range) ([]UserEconomicsRow, error)
 	// Stories returns the stories whose day (see StoryAnchor) lies inside
-	// r, in no particular order.
+	// r, in no particular order (the stories export).
 	Stories(ctx context.Context, r Range) ([]StoryRow, error)
-	// CohortSizes counts the users whose first signup day lies in
-	// [from, end], by the CohortPeriodOf number of that day.
-	CohortSizes(ctx context.Context, from, end Day, g Granularity) (map[int32]int64, error)
-	// CohortCells sums, for the users of CohortSizes, their activity on
-	// days from their cohort's first day through end, by cohort and period.
+	StoryReader
+	// CohortCells sums, for the users whose first signup day lies in
+	// [from, end], their activity on days from their cohort's first day
+	// through end, by cohort and period (CohortPeriodOf numbers). A
+	// cohort's size is its users active in its own period, where each
+	// one's signup is.
 	CohortCells(ctx context.Context, from, end Day, g Granularity) ([]CohortCell, error)
 	// UnattributedUsers counts the users active inside r with no live
 	// user_signup at all.

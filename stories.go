@@ -142,8 +142,8 @@ type StoryCostsInput struct {
 const (
 	DefaultStoriesLimit = 10
 	MaxStoriesLimit     = 100
-	// StoryHistogramBuckets is the number of equal-width buckets of the
-	// completed stories' cost histogram.
+	// StoryHistogramBuckets is the most groups the completed stories' cost
+	// histogram has.
 	StoryHistogramBuckets = 20
 )
 
@@ -178,8 +178,9 @@ type CostDistribution struct {
 	Max  *Cents `json:"max"`
 }
 
-// HistogramBucket counts completed stories with From ≤ cost < To (the last
-// bucket includes To).
+// HistogramBucket counts completed stories with From ≤ cost < To. The
+// edges are those of the cost buckets (StoryCostBucket), so the counts are
+// exact; the widths grow with the cost (log scale).
 type HistogramBucket struct {
 	From    Cents `json:"from_cents"`
 	To      Cents `json:"to_cents"`
@@ -231,88 +232,170 @@ func (t *Tools) StoryCosts(ctx context.Context, in StoryCostsInput) (*StoryCosts
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	rows, err := t.Store.Stories(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("stories: %w", err)
-	}
-	return SummarizeStories(rows, *in.Limit, t.period(r))
+	return BuildStoryCosts(ctx, t.Store, r, *in.Limit, t.period(r))
 }
 
-// SummarizeStories computes get_story_costs from story rows (the stores'
-// and the brute-force tests' common ground).
-func SummarizeStories(rows []StoryRow, limit int, p Period) (*StoryCosts, error) {
-	res := &StoryCosts{Histogram: []HistogramBucket{}, Top: []StoryCost{}, Period: p}
-	var total, failed, completedCost Sum
-	var audio Sum
-	var completed []Micros
-	for _, s := range rows {
-		c := s.Cost()
-		total.Add(int64(c))
-		switch s.Status() {
-		case StoryCompleted:
-			res.Completed++
-			completed = append(completed, c)
-			completedCost.Add(int64(c))
-			audio.Add(s.AudioMillis)
-		case StoryFailed:
-			res.Failed++
-			failed.Add(int64(c))
-		default:
-			res.InProgress++
-		}
+// StoryReader is what get_story_costs reads: the story statistics of a
+// range, single completed stories by cost rank, and the most expensive.
+type StoryReader interface {
+	// StorySummary sums the story statistics of the stories whose day lies
+	// in r.
+	StorySummary(ctx context.Context, r Range) (StorySummary, error)
+	// CompletedStoryCost is the cost of the completed story at 0-based
+	// offset, in ascending cost, among those of r in a cost bucket.
+	CompletedStoryCost(ctx context.Context, r Range, bucket int32, offset int64) (Micros, error)
+	// TopStories returns the n most expensive stories of r (ties by story
+	// id).
+	TopStories(ctx context.Context, r Range, n int) ([]StoryRow, error)
+}
+
+// BuildStoryCosts computes get_story_costs from a StoryReader.
+func BuildStoryCosts(ctx context.Context, src StoryReader, r Range, limit int, p Period) (*StoryCosts, error) {
+	sum, err := src.StorySummary(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("story summary: %w", err)
 	}
-	if total.Overflow || failed.Overflow || completedCost.Overflow || audio.Overflow {
+	res := &StoryCosts{Histogram: []HistogramBucket{}, Top: []StoryCost{}, Period: p}
+	var total Sum
+	for _, st := range sum.ByStatus {
+		res.Stories += st.Stories
+		total.Add(int64(st.Cost))
+	}
+	if total.Overflow {
 		return nil, ErrSumOverflow
 	}
-	res.Stories = int64(len(rows))
-	res.Cost, res.FailedCost = Cents(total.V), Cents(failed.V)
-	if n := len(completed); n > 0 {
-		slices.Sort(completed)
-		rank := func(q float64) *Cents {
-			// ⌈q·n⌉ in integers: q is a whole percent.
-			pct := int(q * 100)
-			k := (pct*n + 99) / 100
-			v := Cents(completed[max(k, 1)-1])
-			return &v
+	done, failed := sum.ByStatus[StoryCompleted], sum.ByStatus[StoryFailed]
+	res.Completed, res.Failed, res.InProgress = done.Stories, failed.Stories, sum.ByStatus[StoryInProgress].Stories
+	res.Cost, res.FailedCost = Cents(total.V), Cents(failed.Cost)
+	if n := done.Stories; n > 0 {
+		buckets := make([]int32, 0, len(sum.Buckets))
+		for b, c := range sum.Buckets {
+			if c != 0 {
+				buckets = append(buckets, b)
+			}
 		}
-		mean := Cents(completedCost.V / int64(n))
-		res.CostPerCompletedStory = CostDistribution{Mean: &mean, P50: rank(0.50), P90: rank(0.90), P99: rank(0.99), Max: rank(1)}
-		if audio.V > 0 {
-			v := float64(completedCost.V) / float64(MicrosPerCent) / (float64(audio.V) / 60000)
+		slices.Sort(buckets)
+		rank := func(pct int64) (*Cents, error) {
+			k := (pct*n + 99) / 100 // ⌈pct·n / 100⌉, 1-based
+			var cum int64
+			for _, b := range buckets {
+				if c := sum.Buckets[b]; k <= cum+c {
+					v, err := src.CompletedStoryCost(ctx, r, b, k-cum-1)
+					if err != nil {
+						return nil, fmt.Errorf("story cost at rank %d: %w", k, err)
+					}
+					cv := Cents(v)
+					return &cv, nil
+				}
+				cum += sum.Buckets[b]
+			}
+			return nil, fmt.Errorf("story statistics count %d completed stories, their buckets %d", n, cum)
+		}
+		d := &res.CostPerCompletedStory
+		for _, x := range []struct {
+			dst **Cents
+			pct int64
+		}{{&d.P50, 50}, {&d.P90, 90}, {&d.P99, 99}, {&d.Max, 100}} {
+			if *x.dst, err = rank(x.pct); err != nil {
+				return nil, err
+			}
+		}
+		mean := Cents(done.Cost / Micros(n))
+		d.Mean = &mean
+		if done.AudioMillis > 0 {
+			v := float64(done.Cost) / float64(MicrosPerCent) / (float64(done.AudioMillis) / 60000)
 			res.CostPerAudioMinuteCents = &v
 		}
-		res.Histogram = histogram(completed)
+		res.Histogram = histogram(buckets, sum.Buckets)
 	}
-	slices.SortFunc(rows, func(a, b StoryRow) int {
-		return cmp.Or(cmp.Compare(b.Cost(), a.Cost()), cmp.Compare(a.StoryID, b.StoryID))
-	})
-	for _, s := range rows[:min(limit, len(rows))] {
-		res.Top = append(res.Top, StoryCost{StoryID: s.StoryID, UserID: s.UserID, Date: s.Day, Status: s.Status(),
-			Chapters: s.Chapters, AudioSeconds: float64(s.AudioMillis) / 1000, Cost: Cents(s.Cost()),
-			ByService: ServiceSplit{Anthropic: Cents(s.AnthropicCost), ElevenLabs: Cents(s.ElevenLabsCost), S3: Cents(s.S3Cost)}})
+	top, err := src.TopStories(ctx, r, limit)
+	if err != nil {
+		return nil, fmt.Errorf("top stories: %w", err)
+	}
+	for _, s := range top {
+		res.Top = append(res.Top, storyCost(s))
 	}
 	return res, nil
 }
 
-// histogram buckets sorted costs into StoryHistogramBuckets equal widths
-// from 0 to the largest (whole micro-dollars; the last bucket ends at it).
-func histogram(sorted []Micros) []HistogramBucket {
-	top := sorted[len(sorted)-1]
-	if top < 0 {
-		top = 0
+func storyCost(s StoryRow) StoryCost {
+	return StoryCost{StoryID: s.StoryID, UserID: s.UserID, Date: s.Day, Status: s.Status(),
+		Chapters: s.Chapters, AudioSeconds: float64(s.AudioMillis) / 1000, Cost: Cents(s.Cost()),
+		ByService: ServiceSplit{Anthropic: Cents(s.AnthropicCost), ElevenLabs: Cents(s.ElevenLabsCost), S3: Cents(s.S3Cost)}}
+}
+
+// SortStoriesByCost orders stories the most expensive first, ties by id.
+func SortStoriesByCost(rows []StoryRow) {
+	slices.SortFunc(rows, func(a, b StoryRow) int {
+		return cmp.Or(cmp.Compare(b.Cost(), a.Cost()), cmp.Compare(a.StoryID, b.StoryID))
+	})
+}
+
+// StoryRows is a StoryReader over story rows held in memory (all of one
+// range): the brute-force side of the tests.
+type StoryRows []StoryRow
+
+// StorySummary sums the rows.
+func (rows StoryRows) StorySummary(_ context.Context, _ Range) (StorySummary, error) {
+	d := NewStoryStatsDelta()
+	for i := range rows {
+		d.MoveStory(nil, &rows[i])
 	}
-	n := int64(StoryHistogramBuckets)
-	width := (int64(top) + n - 1) / n
-	if width == 0 {
-		width = 1
+	sum := StorySummary{ByStatus: map[StoryStatus]StoryStat{}, Buckets: map[int32]int64{}}
+	for k, v := range d.Daily {
+		s := sum.ByStatus[k.Status]
+		s.Stories += v.Stories
+		s.Cost += v.Cost
+		s.AudioMillis += v.AudioMillis
+		sum.ByStatus[k.Status] = s
 	}
-	out := make([]HistogramBucket, n)
-	for i := range out {
-		out[i].From, out[i].To = Cents(int64(i)*width), Cents(int64(i+1)*width)
+	for k, n := range d.Buckets {
+		sum.Buckets[k.Bucket] += n
 	}
-	for _, c := range sorted {
-		i := max(int64(c), 0) / width
-		out[min(i, n-1)].Stories++
+	return sum, nil
+}
+
+// CompletedStoryCost sorts the bucket's completed rows.
+func (rows StoryRows) CompletedStoryCost(_ context.Context, _ Range, bucket int32, offset int64) (Micros, error) {
+	var costs []Micros
+	for _, s := range rows {
+		if s.Status() == StoryCompleted && StoryCostBucket(s.Cost()) == bucket {
+			costs = append(costs, s.Cost())
+		}
+	}
+	slices.Sort(costs)
+	if offset < 0 || offset >= int64(len(costs)) {
+		return 0, fmt.Errorf("no completed story at offset %d of bucket %d", offset, bucket)
+	}
+	return costs[offset], nil
+}
+
+// TopStories sorts the rows.
+func (rows StoryRows) TopStories(_ context.Context, _ Range, n int) ([]StoryRow, error) {
+	s := slices.Clone([]StoryRow(rows))
+	SortStoriesByCost(s)
+	return s[:min(n, len(s))], nil
+}
+
+// SummarizeStories computes get_story_costs from the rows of a range.
+func SummarizeStories(rows []StoryRow, limit int, p Period) (*StoryCosts, error) {
+	return BuildStoryCosts(context.Background(), StoryRows(rows), Range{Start: p.Start, End: p.End}, limit, p)
+}
+
+// histogram merges the non-empty cost buckets (ascending) into at most
+// StoryHistogramBuckets groups of equally many consecutive buckets.
+func histogram(buckets []int32, counts map[int32]int64) []HistogramBucket {
+	first, last := buckets[0], buckets[len(buckets)-1]
+	per := (last - first + StoryHistogramBuckets) / StoryHistogramBuckets // ⌈(last−first+1) / 20⌉
+	var out []HistogramBucket
+	for b := first; b <= last; b += per {
+		lo, _ := StoryBucketBounds(b)
+		_, hi := StoryBucketBounds(min(b+per-1, last))
+		h := HistogramBucket{From: Cents(lo), To: Cents(hi)}
+		for x := b; x < b+per && x <= last; x++ {
+			h.Stories += counts[x]
+		}
+		out = append(out, h)
 	}
 	return out
 }

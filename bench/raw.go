@@ -18,6 +18,9 @@ type rawStore struct {
 	analytics.Store // the real store: Location; nothing else is called
 	db              *sql.DB
 	d               dialect
+
+	stories   analytics.StoryRows // the last Stories answer, for storiesOf
+	storiesOf analytics.Range
 }
 
 // bounds are the instants [start of r.Start, start of r.End+1) in the

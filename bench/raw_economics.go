@@ -91,26 +91,6 @@ func (s *rawStore) period(col string, g analytics.Granularity) string {
 	return "(CAST(strftime('%Y', " + col + " * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', " + col + " * 86400, 'unixepoch') AS INTEGER) - 1)"
 }
 
-// CohortSizes counts first signups by period.
-func (s *rawStore) CohortSizes(ctx context.Context, from, end analytics.Day, g analytics.Granularity) (map[int32]int64, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT `+s.period("day", g)+`, COUNT(*) FROM (`+rawSignupsSQL+`) f
-		WHERE day BETWEEN ? AND ? GROUP BY 1`), int64(from), int64(end))
-	if err != nil {
-		return nil, fmt.Errorf("raw cohort sizes: %w", err)
-	}
-	defer rows.Close()
-	out := map[int32]int64{}
-	for rows.Next() {
-		var c int32
-		var n int64
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, err
-		}
-		out[c] = n
-	}
-	return out, rows.Err()
-}
-
 // CohortCells joins the cohorts' users with their events.
 func (s *rawStore) CohortCells(ctx context.Context, from, end analytics.Day, g analytics.Granularity) ([]analytics.CohortCell, error) {
 	q := `WITH f AS (SELECT user_id, ` + s.period("day", g) + ` AS c FROM (` + rawSignupsSQL + `) x WHERE day BETWEEN ? AND ?)
@@ -145,4 +125,42 @@ func (s *rawStore) UnattributedUsers(ctx context.Context, r analytics.Range) (in
 		AND `+rawLive+` AND NOT EXISTS (SELECT 1 FROM events s WHERE s.user_id = e.user_id AND s.type = 'user_signup' AND s.voided_by IS NULL)`),
 		from, to).Scan(&n)
 	return n, err
+}
+
+// The story reads of get_story_costs, from one raw aggregate per range
+// (kept for the calls of one tool run).
+func (s *rawStore) storyRows(ctx context.Context, r analytics.Range) (analytics.StoryRows, error) {
+	if s.stories != nil && s.storiesOf == r {
+		return s.stories, nil
+	}
+	rows, err := s.Stories(ctx, r)
+	s.stories, s.storiesOf = rows, r
+	return rows, err
+}
+
+// StorySummary sums the range's stories.
+func (s *rawStore) StorySummary(ctx context.Context, r analytics.Range) (analytics.StorySummary, error) {
+	rows, err := s.storyRows(ctx, r)
+	if err != nil {
+		return analytics.StorySummary{}, err
+	}
+	return rows.StorySummary(ctx, r)
+}
+
+// CompletedStoryCost sorts the bucket's completed stories.
+func (s *rawStore) CompletedStoryCost(ctx context.Context, r analytics.Range, bucket int32, offset int64) (analytics.Micros, error) {
+	rows, err := s.storyRows(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	return rows.CompletedStoryCost(ctx, r, bucket, offset)
+}
+
+// TopStories sorts the range's stories.
+func (s *rawStore) TopStories(ctx context.Context, r analytics.Range, n int) ([]analytics.StoryRow, error) {
+	rows, err := s.storyRows(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return rows.TopStories(ctx, r, n)
 }

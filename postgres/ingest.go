@@ -69,8 +69,11 @@ func backoff(ctx context.Context, attempt int) error {
 //   - user_locks rows, user ids ascending (SortedUserDays' order);
 //   - user_activity rows, of the locked users only, so never contended;
 //   - daily_metrics by day, active_spans by (day, prev_day), cost_daily by
-//     key, users by user id: each statement's rows sorted, statements in this
-//     fixed table order.
+//     key, stories by story id, users by user id: each statement's rows
+//     sorted, statements in this fixed table order. (A story may have events
+//     of several users, so its row is contended across user locks; a void's
+//     recompute locks its stories first, in one sorted statement, before it
+//     deletes and re-inserts them: see queueStories.)
 //
 // Voids and reprices (corrections.go) follow the same order, with one more
 // step before user_locks: the event rows they change, locked FOR UPDATE.
@@ -239,8 +242,12 @@ func overflowError(err error) error {
 // rollups hold exactly what a fresh aggregate of the live events would: a
 // user-day without live events is unlinked and removed, and so are a
 // user-month without user-days, a daily row without any figure and a cost
-// row without calls.
+// row without calls; a story that lost events is recomputed from its live
+// events (none: no row).
 func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta) error {
+	if err := checkStories(d.Stories); err != nil {
+		return err
+	}
 	spans := map[analytics.SpanKey]int64{}
 	var emptied []analytics.UserMonth
 	if len(d.UserDays) > 0 {
@@ -260,6 +267,7 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 		{"upsert user months", queueUserMonths(b, d)},
 		{"drop emptied user months", queueEmptiedMonths(b, emptied)},
 		{"upsert cost rollup", queueCosts(b, d.Costs)},
+		{"upsert stories", queueStories(b, d.Stories)},
 		{"upsert users", queueSignups(b, d.Signups)},
 		{"recompute users", queueResign(b, d.ResignUsers)},
 	} {
@@ -309,14 +317,18 @@ const unlinked = -2
 // entry) is locked but not written. Every event with a user adds to the
 // events count, so in an ingest every touched row is written.
 var addUserDaysSQL = fmt.Sprintf(`WITH added AS (
-	INSERT INTO user_activity AS ua (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost)
-	SELECT user_id, day, %[1]d, n, s, a, au, c
-	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[]) AS d(user_id, day, n, s, a, au, c)
+	INSERT INTO user_activity AS ua (user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost,
+		revenue_cents, pay_events)
+	SELECT user_id, day, %[1]d, n, s, a, au, c, r, p
+	FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[])
+		AS d(user_id, day, n, s, a, au, c, r, p)
 	ON CONFLICT (user_id, day) DO UPDATE SET events = ua.events + excluded.events,
 		stories_created = ua.stories_created + excluded.stories_created,
 		api_calls = ua.api_calls + excluded.api_calls, audio_ms = ua.audio_ms + excluded.audio_ms,
-		cost = ua.cost + excluded.cost
-	WHERE (excluded.events, excluded.stories_created, excluded.api_calls, excluded.audio_ms, excluded.cost) <> (0, 0, 0, 0, 0)
+		cost = ua.cost + excluded.cost, revenue_cents = ua.revenue_cents + excluded.revenue_cents,
+		pay_events = ua.pay_events + excluded.pay_events
+	WHERE (excluded.events, excluded.stories_created, excluded.api_calls, excluded.audio_ms, excluded.cost,
+		excluded.revenue_cents, excluded.pay_events) <> (0, 0, 0, 0, 0, 0, 0)
 	RETURNING ua.user_id, ua.day, ua.prev_day, ua.events
 )
 SELECT user_id, day, prev_day IS NOT DISTINCT FROM %[1]d, events FROM added
@@ -510,7 +522,7 @@ type userDayArrays struct {
 	users                         []string
 	days                          []int32
 	events, stories, calls, audio []int64
-	cost                          []int64
+	cost, revenue, pays           []int64
 }
 
 func (a *userDayArrays) add(ud analytics.UserDay, d *analytics.UserDayDelta) {
@@ -521,10 +533,12 @@ func (a *userDayArrays) add(ud analytics.UserDay, d *analytics.UserDayDelta) {
 	a.calls = append(a.calls, d.APICalls)
 	a.audio = append(a.audio, d.AudioMillis)
 	a.cost = append(a.cost, int64(d.Cost))
+	a.revenue = append(a.revenue, d.RevenueCents)
+	a.pays = append(a.pays, d.PayEvents)
 }
 
 func (a *userDayArrays) args() []any {
-	return []any{a.users, a.days, a.events, a.stories, a.calls, a.audio, a.cost}
+	return []any{a.users, a.days, a.events, a.stories, a.calls, a.audio, a.cost, a.revenue, a.pays}
 }
 
 // column is a rollup column and its element type for unnest.
@@ -567,9 +581,9 @@ var (
 
 // upsertUsersSQL keeps the earliest signup per user (the smaller email breaks
 // a tie, byte-wise, like analytics.BuildRollupDelta).
-const upsertUsersSQL = `INSERT INTO users AS t (user_id, email, signup_ts)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-	ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts
+const upsertUsersSQL = `INSERT INTO users AS t (user_id, email, signup_ts, signup_day)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int4[])
+	ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts, signup_day = excluded.signup_day
 	WHERE excluded.signup_ts < t.signup_ts OR (excluded.signup_ts = t.signup_ts AND excluded.email < t.email)`
 
 // dropEmptyDailySQL deletes the given days' rows that hold no figure (a
@@ -620,14 +634,14 @@ func queueDaily(b *pgx.Batch, daily map[analytics.Day]*analytics.DailyRow) int {
 }
 
 var upsertUserMonthSQL = additiveUpsert("user_month", 2, append([]column{{"user_id", "text"}, {"month", "int4"}},
-	int8s("stories_created", "api_calls", "audio_ms", "cost")...)...)
+	int8s("stories_created", "api_calls", "audio_ms", "cost", "revenue_cents", "pay_events")...)...)
 
 // queueUserMonths upserts the monthly rankings' rows. The user locks taken
 // first serialize writers of one user's rows, whatever their order here.
 func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) int {
 	var months []int32
 	var users []string
-	var stories, calls, audio, cost []int64
+	var stories, calls, audio, cost, revenue, pays []int64
 	for _, k := range d.SortedUserMonths() {
 		v := d.UserMonths[k]
 		if v.IsZero() {
@@ -635,11 +649,12 @@ func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) int {
 		}
 		months, users = append(months, k.Month), append(users, k.UserID)
 		stories, calls, audio, cost = append(stories, v.Stories), append(calls, v.APICalls), append(audio, v.AudioMillis), append(cost, int64(v.Cost))
+		revenue, pays = append(revenue, v.RevenueCents), append(pays, v.PayEvents)
 	}
 	if len(users) == 0 {
 		return 0
 	}
-	b.Queue(upsertUserMonthSQL, users, months, stories, calls, audio, cost)
+	b.Queue(upsertUserMonthSQL, users, months, stories, calls, audio, cost, revenue, pays)
 	return 1
 }
 
@@ -661,8 +676,8 @@ func queueEmptiedMonths(b *pgx.Batch, months []analytics.UserMonth) int {
 // recomputeUserSQL replaces a user's row, one of whose signups was voided,
 // with the earliest live signup (none: no row). Two statements: a
 // data-modifying CTE's DELETE is not visible to the INSERT's key check.
-const recomputeUserSQL = `INSERT INTO users (user_id, email, signup_ts)
-	SELECT user_id, email, ts FROM events WHERE type = 'user_signup' AND user_id = $1 AND voided_by IS NULL
+const recomputeUserSQL = `INSERT INTO users (user_id, email, signup_ts, signup_day)
+	SELECT user_id, email, ts, day FROM events WHERE type = 'user_signup' AND user_id = $1 AND voided_by IS NULL
 	ORDER BY ts, email LIMIT 1`
 
 // queueResign recomputes the users whose signups were voided, in user order.
@@ -759,9 +774,10 @@ func queueSignups(b *pgx.Batch, signups map[string]analytics.Signup) int {
 	slices.Sort(users)
 	emails := make([]string, len(users))
 	ats := make([]time.Time, len(users))
+	days := make([]int32, len(users))
 	for i, u := range users {
-		emails[i], ats[i] = signups[u].Email, signups[u].At
+		emails[i], ats[i], days[i] = signups[u].Email, signups[u].At, int32(signups[u].Day)
 	}
-	b.Queue(upsertUsersSQL, users, emails, ats)
+	b.Queue(upsertUsersSQL, users, emails, ats, days)
 	return 1
 }

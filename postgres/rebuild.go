@@ -29,24 +29,33 @@ type rollup struct {
 var rollups = []rollup{
 	{
 		table: "user_activity",
-		cols:  "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost",
-		fresh: `SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c FROM (
+		cols:  "user_id, day, prev_day, events, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events",
+		fresh: `SELECT user_id, day, LAG(day) OVER (PARTITION BY user_id ORDER BY day), n, s, a, au, c, r, p FROM (
 			SELECT user_id, day, count(*) AS n,
 				count(*) FILTER (WHERE type = 'story_created') AS s,
 				count(*) FILTER (WHERE type = 'api_call') AS a,
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint AS au,
-				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint AS c
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint AS c,
+				` + revenueSQL + ` AS r,
+				` + payEventsSQL + ` AS p
 			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY user_id, day) g`,
 	},
 	{
 		table: "user_month",
-		cols:  "user_id, month, stories_created, api_calls, audio_ms, cost",
-		fresh: `SELECT user_id, (extract(year FROM DATE '1970-01-01' + day) * 12 + extract(month FROM DATE '1970-01-01' + day) - 1)::integer,
+		cols:  "user_id, month, stories_created, api_calls, audio_ms, cost, revenue_cents, pay_events",
+		fresh: `SELECT user_id, ` + monthOfDay("day") + `,
 				count(*) FILTER (WHERE type = 'story_created'),
 				count(*) FILTER (WHERE type = 'api_call'),
 				COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint,
-				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint,
+				` + revenueSQL + `,
+				` + payEventsSQL + `
 			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY 1, 2`,
+	},
+	{
+		table: "stories",
+		cols:  storyColumns,
+		fresh: fmt.Sprintf(storiesFreshSQL, "", ""),
 	},
 	{
 		table: "daily_metrics",
@@ -92,14 +101,53 @@ var rollups = []rollup{
 	},
 	{
 		table: "users",
-		cols:  "user_id, email, signup_ts",
-		fresh: `SELECT DISTINCT ON (user_id) user_id, email, ts FROM events
+		cols:  "user_id, email, signup_ts, signup_day",
+		fresh: `SELECT DISTINCT ON (user_id) user_id, email, ts, day FROM events
 			WHERE type = 'user_signup' AND voided_by IS NULL ORDER BY user_id, ts, email`,
 	},
 }
 
 // live selects the events that count: not voided, and not voids themselves.
 const live = `voided_by IS NULL AND type <> 'event_voided'`
+
+// revenueSQL and payEventsSQL aggregate a group of live events into the
+// user rollups' revenue_cents (payments − refunds) and pay_events.
+const (
+	revenueSQL   = `COALESCE(sum(CASE WHEN type = 'payment' THEN amount_cents WHEN type = 'refund' THEN -amount_cents END), 0)::bigint`
+	payEventsSQL = `count(*) FILTER (WHERE type IN ('payment', 'refund'))`
+)
+
+// monthOfDay is analytics.MonthOf of a day column.
+func monthOfDay(col string) string {
+	return fmt.Sprintf(`(extract(year FROM DATE '1970-01-01' + %[1]s) * 12 + extract(month FROM DATE '1970-01-01' + %[1]s) - 1)::integer`, col)
+}
+
+// storyColumns are the stories table's columns, in storiesFreshSQL's order.
+const storyColumns = `story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed, chapters, audio_ms,
+	anthropic_cost, elevenlabs_cost, s3_cost`
+
+// storiesFreshSQL aggregates the stories of the live events (as migration
+// 060 does): each story's anchor, the smallest (rank, ts, user_id) with rank
+// 0 for story_created and 1 for the other story events, gives its user and
+// day; the sums cover every live story event whatever its day. Both %s take
+// the same extra filter (see recomputeStoriesSQL).
+const storiesFreshSQL = `SELECT a.story_id, a.user_id, a.anchor_rank, a.ts, a.day, g.n, g.cr, g.co, g.fa, g.ch, g.au, g.an, g.el, g.s3
+	FROM (SELECT DISTINCT ON (story_id) story_id, user_id, (type <> 'story_created')::integer::bigint AS anchor_rank, ts, day
+	      FROM events WHERE story_id <> '' AND voided_by IS NULL
+	          AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')%s
+	      ORDER BY story_id, type <> 'story_created', ts, user_id) a
+	JOIN (SELECT story_id, count(*) AS n,
+	             count(*) FILTER (WHERE type = 'story_created') AS cr,
+	             count(*) FILTER (WHERE type = 'story_completed') AS co,
+	             count(*) FILTER (WHERE type = 'story_failed') AS fa,
+	             COALESCE(sum(chapters) FILTER (WHERE type = 'story_completed'), 0)::bigint AS ch,
+	             COALESCE(sum(audio_ms) FILTER (WHERE type = 'story_completed'), 0)::bigint AS au,
+	             COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 'anthropic'), 0)::bigint AS an,
+	             COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 'elevenlabs'), 0)::bigint AS el,
+	             COALESCE(sum(cost) FILTER (WHERE type = 'api_call' AND service = 's3'), 0)::bigint AS s3
+	      FROM events WHERE story_id <> '' AND voided_by IS NULL
+	          AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')%s
+	      GROUP BY story_id) g ON g.story_id = a.story_id`
 
 // Rebuild recomputes every rollup from events in one transaction. With a
 // zone other than the stored one, every event's day is recomputed first, in

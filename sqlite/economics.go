@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	analytics "github.com/codestory/analytics"
@@ -41,24 +42,101 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 
 // Stories returns the stories whose day lies inside r.
 func (s *Store) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT story_id, user_id, day, events, created, completed, failed, chapters,
-		audio_ms, anthropic_cost, elevenlabs_cost, s3_cost FROM stories WHERE day BETWEEN ? AND ?`, int64(r.Start), int64(r.End))
+	return s.queryStories(ctx, `SELECT `+storyColumns+` FROM stories WHERE day BETWEEN ? AND ?`, int64(r.Start), int64(r.End))
+}
+
+func (s *Store) queryStories(ctx context.Context, q string, args ...any) ([]analytics.StoryRow, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []analytics.StoryRow
 	for rows.Next() {
-		var st analytics.StoryRow
-		var day, an, el, s3 int64
-		if err := rows.Scan(&st.StoryID, &st.UserID, &day, &st.Events, &st.Created, &st.Completed, &st.Failed,
-			&st.Chapters, &st.AudioMillis, &an, &el, &s3); err != nil {
+		st, err := scanStory(rows)
+		if err != nil {
 			return nil, err
 		}
-		st.Day, st.AnthropicCost, st.ElevenLabsCost, st.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
 		out = append(out, st)
 	}
 	return out, rows.Err()
+}
+
+// StorySummary sums story_daily and story_buckets over r.
+func (s *Store) StorySummary(ctx context.Context, r analytics.Range) (analytics.StorySummary, error) {
+	sum := analytics.StorySummary{ByStatus: map[analytics.StoryStatus]analytics.StoryStat{}, Buckets: map[int32]int64{}}
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return sum, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT status, SUM(stories), SUM(cost), SUM(audio_ms) FROM story_daily
+		WHERE day BETWEEN ? AND ? GROUP BY status`, int64(r.Start), int64(r.End))
+	if err != nil {
+		return sum, err
+	}
+	for rows.Next() {
+		var st string
+		var v analytics.StoryStat
+		var cost int64
+		if err := rows.Scan(&st, &v.Stories, &cost, &v.AudioMillis); err != nil {
+			rows.Close()
+			return sum, err
+		}
+		v.Cost = analytics.Micros(cost)
+		sum.ByStatus[analytics.StoryStatus(st)] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sum, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT bucket, SUM(stories) FROM story_buckets WHERE day BETWEEN ? AND ? GROUP BY bucket`,
+		int64(r.Start), int64(r.End))
+	if err != nil {
+		return sum, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b int32
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return sum, err
+		}
+		sum.Buckets[b] = n
+	}
+	return sum, rows.Err()
+}
+
+// CompletedStoryCost reads one bucket's range of the cost index.
+func (s *Store) CompletedStoryCost(ctx context.Context, r analytics.Range, bucket int32, offset int64) (analytics.Micros, error) {
+	lo, hi := analytics.StoryBucketBounds(bucket)
+	var c int64
+	err := s.read.QueryRowContext(ctx, `SELECT cost FROM stories INDEXED BY stories_by_cost
+		WHERE cost >= ? AND cost < ? AND day BETWEEN ? AND ? AND completed > 0 ORDER BY cost LIMIT 1 OFFSET ?`,
+		int64(lo), int64(hi), int64(r.Start), int64(r.End), offset).Scan(&c)
+	if err != nil {
+		return 0, fmt.Errorf("completed story %d of bucket %d: %w", offset, bucket, err)
+	}
+	return analytics.Micros(c), nil
+}
+
+// TopStories walks the cost index from the top when the range holds many
+// stories, and sorts the range's stories when it holds few.
+func (s *Store) TopStories(ctx context.Context, r analytics.Range, n int) ([]analytics.StoryRow, error) {
+	var inRange int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(stories), 0) FROM story_daily WHERE day BETWEEN ? AND ?`,
+		int64(r.Start), int64(r.End)).Scan(&inRange); err != nil {
+		return nil, err
+	}
+	if inRange == 0 {
+		return nil, nil
+	}
+	index := "stories_by_cost"
+	if inRange < 20_000 {
+		index = "stories_by_day"
+	}
+	return s.queryStories(ctx, `SELECT `+storyColumns+` FROM stories INDEXED BY `+index+`
+		WHERE day BETWEEN ? AND ? ORDER BY cost DESC, story_id LIMIT ?`, int64(r.Start), int64(r.End), n)
 }
 
 // periodSQL is analytics.CohortPeriodOf of a day column in SQL.
@@ -69,73 +147,88 @@ func periodSQL(col string, g analytics.Granularity) string {
 	return fmt.Sprintf(`((%s + 3) / 7)`, col) // days are after 1970: truncation is the floor
 }
 
-// CohortSizes counts users by the period of their signup day.
-func (s *Store) CohortSizes(ctx context.Context, from, end analytics.Day, g analytics.Granularity) (map[int32]int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+periodSQL("signup_day", g)+`, count(*) FROM users
-		WHERE signup_day BETWEEN ? AND ? GROUP BY 1`, int64(from), int64(end))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int32]int64{}
-	for rows.Next() {
-		var c int32
-		var n int64
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, err
-		}
-		out[c] = n
-	}
-	return out, rows.Err()
-}
-
-// CohortCells sums the cohorts' user-days by cohort and period. Months
-// before the one containing end come from user_month (one row per active
-// user-month); weeks, and the last month, from user_activity.
+// CohortCells sums cohort_days by period up to end. The users of the
+// last cohort who signed up after end (but in its period) are taken out
+// again: for them nothing counts.
 func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g analytics.Granularity) ([]analytics.CohortCell, error) {
-	cohort := `SELECT user_id, ` + periodSQL("signup_day", g) + ` AS c FROM users WHERE signup_day BETWEEN ? AND ?`
-	var q string
-	var args []any
-	if g == analytics.GranularityMonth {
-		last := analytics.MonthOf(end)
-		lastStart, _ := analytics.MonthDays(last)
-		q = `SELECT u.c, m.month, count(*), SUM(m.revenue_cents), SUM(m.cost)
-			FROM (` + cohort + `) u JOIN user_month m ON m.user_id = u.user_id
-			WHERE m.month >= u.c AND m.month < ? GROUP BY 1, 2
-			UNION ALL
-			SELECT u.c, ?, count(DISTINCT a.user_id), SUM(a.revenue_cents), SUM(a.cost)
-			FROM (` + cohort + `) u JOIN user_activity a ON a.user_id = u.user_id
-			WHERE a.day BETWEEN ? AND ? GROUP BY 1`
-		args = []any{int64(from), int64(end), last, last, int64(from), int64(end), int64(lastStart), int64(end)}
-	} else {
-		q = `SELECT u.c, ` + periodSQL("a.day", g) + `, count(DISTINCT a.user_id), SUM(a.revenue_cents), SUM(a.cost)
-			FROM (` + cohort + `) u JOIN user_activity a ON a.user_id = u.user_id
-			WHERE a.day <= ? AND a.day >= u.c * 7 - 3 GROUP BY 1, 2`
-		args = []any{int64(from), int64(end), int64(end)}
-	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	first, last := analytics.CohortPeriodOf(from, g), analytics.CohortPeriodOf(end, g)
+	lastStart, lastEnd := analytics.CohortPeriodStart(last, g), analytics.CohortPeriodStart(last+1, g)-1
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT cohort, `+periodSQL("day", g)+`, SUM(firsts), SUM(revenue_cents), SUM(cost)
+		FROM cohort_days WHERE granularity = ? AND cohort BETWEEN ? AND ? AND day <= ? GROUP BY 1, 2`,
+		string(g), first, last, int64(end))
+	if err != nil {
+		return nil, fmt.Errorf("cohort days: %w", err)
+	}
 	var out []analytics.CohortCell
+	at := map[[2]int32]int{}
 	for rows.Next() {
 		var c analytics.CohortCell
 		var cost int64
 		if err := rows.Scan(&c.Cohort, &c.Period, &c.Users, &c.RevenueCents, &cost); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		c.Cost = analytics.Micros(cost)
+		at[[2]int32{c.Cohort, c.Period}] = len(out)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if end == lastEnd || last < first {
+		return nonEmptyCells(out), nil
+	}
+	// Few users signed up after end: read them first (CROSS JOIN keeps that
+	// order), then their days.
+	rows, err = tx.QueryContext(ctx, `SELECT SUM(a.revenue_cents), SUM(a.cost) FROM users u INDEXED BY users_by_signup_day
+		CROSS JOIN user_activity a ON a.user_id = u.user_id AND a.day BETWEEN ? AND ?
+		WHERE u.signup_day > ? AND u.signup_day <= ? GROUP BY u.user_id`, int64(lastStart), int64(end), int64(end), int64(lastEnd))
+	if err != nil {
+		return nil, fmt.Errorf("late signups of the last cohort: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rev, cost int64
+		if err := rows.Scan(&rev, &cost); err != nil {
+			return nil, err
+		}
+		i, ok := at[[2]int32{last, last}]
+		if !ok {
+			return nil, fmt.Errorf("cohort %d has a late signup's activity but no row", last)
+		}
+		out[i].Users--
+		out[i].RevenueCents -= rev
+		out[i].Cost -= analytics.Micros(cost)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return nonEmptyCells(out), nil
 }
 
-// UnattributedUsers counts users active inside r who have no signup.
+// nonEmptyCells drops the cells without users (days whose first-of-period
+// moves cancel out, or a last cohort that signed up after end).
+func nonEmptyCells(cells []analytics.CohortCell) []analytics.CohortCell {
+	kept := cells[:0]
+	for _, c := range cells {
+		if c.Users != 0 || c.RevenueCents != 0 || c.Cost != 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+// UnattributedUsers counts the unsigned users active inside r.
 func (s *Store) UnattributedUsers(ctx context.Context, r analytics.Range) (int64, error) {
 	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT count(DISTINCT a.user_id) FROM user_activity a
-		WHERE a.day BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = a.user_id)`,
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM unsigned_users u WHERE EXISTS (
+		SELECT 1 FROM user_activity a WHERE a.user_id = u.user_id AND a.day BETWEEN ? AND ?)`,
 		int64(r.Start), int64(r.End)).Scan(&n)
 	return n, err
 }

@@ -105,8 +105,8 @@ const upsertUserDaySQL = `INSERT INTO user_activity (user_id, day, events, stori
 // addStorySQL adds a batch's delta to a story: counters add up, and the
 // anchor (day and user) moves to the delta's when that one is smaller.
 const addStorySQL = `INSERT INTO stories (story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed,
-		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost, cost)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (story_id) DO UPDATE SET
 		user_id = CASE WHEN (excluded.anchor_rank, excluded.anchor_ts, excluded.user_id) < (anchor_rank, anchor_ts, user_id)
 			THEN excluded.user_id ELSE user_id END,
@@ -119,7 +119,7 @@ const addStorySQL = `INSERT INTO stories (story_id, user_id, anchor_rank, anchor
 		events = events + excluded.events, created = created + excluded.created, completed = completed + excluded.completed,
 		failed = failed + excluded.failed, chapters = chapters + excluded.chapters, audio_ms = audio_ms + excluded.audio_ms,
 		anthropic_cost = anthropic_cost + excluded.anthropic_cost, elevenlabs_cost = elevenlabs_cost + excluded.elevenlabs_cost,
-		s3_cost = s3_cost + excluded.s3_cost`
+		s3_cost = s3_cost + excluded.s3_cost, cost = cost + excluded.cost`
 
 // applyDelta adds a batch's (possibly negative) deltas to every rollup. It
 // runs inside a write transaction; SQLite's single writer makes the
@@ -130,6 +130,10 @@ const addStorySQL = `INSERT INTO stories (story_id, user_id, anchor_rank, anchor
 func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error {
 	spans := map[analytics.SpanKey]int64{}
 	emptied := map[analytics.UserMonth]bool{}
+	co, err := beginCohorts(ctx, t, d)
+	if err != nil {
+		return err
+	}
 	for _, ud := range d.SortedUserDays() {
 		delta := d.UserDays[ud]
 		if delta.IsZero() {
@@ -164,20 +168,26 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 		case left < 0 || (isNew && left == 0):
 			return fmt.Errorf("user activity of %q on %s would hold %d events: the correction does not match the stored events", ud.UserID, ud.Day, left)
 		case isNew:
-			if err := linkUserDay(ctx, t, ud, spans); err != nil {
+			nb, err := linkUserDay(ctx, t, ud, spans)
+			if err != nil {
 				return err
 			}
 			d.Daily[ud.Day].ActiveUsers++
+			co.day(ud, delta, nb, 1)
 		case left == 0:
 			p := analytics.NoPrevDay
 			if prev.Valid {
 				p = analytics.Day(prev.Int64)
 			}
-			if err := unlinkUserDay(ctx, t, ud, p, spans); err != nil {
+			nb, err := unlinkUserDay(ctx, t, ud, p, spans)
+			if err != nil {
 				return err
 			}
 			d.Daily[ud.Day].ActiveUsers--
 			emptied[analytics.UserMonth{UserID: ud.UserID, Month: analytics.MonthOf(ud.Day)}] = true
+			co.day(ud, delta, nb, -1)
+		default:
+			co.day(ud, delta, neighbours{}, 0)
 		}
 	}
 	for _, um := range d.SortedUserMonths() {
@@ -256,7 +266,7 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			return fmt.Errorf("recompute user: %w", err)
 		}
 	}
-	return nil
+	return co.finish(ctx, t)
 }
 
 // zeroDaily is true of a daily row that holds no figure.
@@ -306,53 +316,66 @@ const addCostSQL = `INSERT INTO cost_daily (day, service, model, operation, pric
 // the prev_day chain and active_spans deltas right: the new day's
 // predecessor is the user's latest earlier day, and a later day (a late
 // event filled a gap) is re-linked to the new day.
-func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map[analytics.SpanKey]int64) error {
-	prev := analytics.NoPrevDay
+func linkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, spans map[analytics.SpanKey]int64) (neighbours, error) {
+	nb := neighbours{prev: analytics.NoPrevDay}
 	var p int64
 	err := t.queryRow(ctx, t.st.prevDay, ud.UserID, int64(ud.Day)).Scan(&p)
 	switch {
 	case err == nil:
-		prev = analytics.Day(p)
+		nb.prev = analytics.Day(p)
 		if _, err := t.exec(ctx, t.st.setPrev, p, ud.UserID, int64(ud.Day)); err != nil {
-			return fmt.Errorf("link user day: %w", err)
+			return nb, fmt.Errorf("link user day: %w", err)
 		}
 	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("find previous user day: %w", err)
+		return nb, fmt.Errorf("find previous user day: %w", err)
 	}
-	spans[analytics.SpanKey{Day: ud.Day, Prev: prev}]++
+	spans[analytics.SpanKey{Day: ud.Day, Prev: nb.prev}]++
 
 	var next int64
 	err = t.queryRow(ctx, t.st.nextDay, ud.UserID, int64(ud.Day)).Scan(&next)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil
+		return nb, nil
 	case err != nil:
-		return fmt.Errorf("find next user day: %w", err)
+		return nb, fmt.Errorf("find next user day: %w", err)
 	}
-	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: prev}]--
+	nb.next, nb.hasNext = analytics.Day(next), true
+	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: nb.prev}]--
 	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: ud.Day}]++
 	if _, err := t.exec(ctx, t.st.setPrev, int64(ud.Day), ud.UserID, next); err != nil {
-		return fmt.Errorf("relink next user day: %w", err)
+		return nb, fmt.Errorf("relink next user day: %w", err)
 	}
-	return nil
+	return nb, nil
 }
+
+// neighbours are a user's active days around one: the previous (NoPrevDay
+// for none) and the next.
+type neighbours struct {
+	prev, next analytics.Day
+	hasNext    bool
+}
+
+// only reports whether the day is the user's only active day.
+func (nb neighbours) only() bool { return nb.prev == analytics.NoPrevDay && !nb.hasNext }
 
 // unlinkUserDay removes a user-day whose last live event was voided: its
 // successor (if any) is re-linked to its predecessor, the reverse of
 // linkUserDay.
-func unlinkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, prev analytics.Day, spans map[analytics.SpanKey]int64) error {
+func unlinkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, prev analytics.Day, spans map[analytics.SpanKey]int64) (neighbours, error) {
+	nb := neighbours{prev: prev}
 	if _, err := t.exec(ctx, t.st.deleteUserDay, ud.UserID, int64(ud.Day)); err != nil {
-		return fmt.Errorf("remove user day: %w", err)
+		return nb, fmt.Errorf("remove user day: %w", err)
 	}
 	spans[analytics.SpanKey{Day: ud.Day, Prev: prev}]--
 	var next int64
 	err := t.queryRow(ctx, t.st.nextDay, ud.UserID, int64(ud.Day)).Scan(&next)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil
+		return nb, nil
 	case err != nil:
-		return fmt.Errorf("find next user day: %w", err)
+		return nb, fmt.Errorf("find next user day: %w", err)
 	}
+	nb.next, nb.hasNext = analytics.Day(next), true
 	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: ud.Day}]--
 	spans[analytics.SpanKey{Day: analytics.Day(next), Prev: prev}]++
 	var prevArg any
@@ -360,18 +383,31 @@ func unlinkUserDay(ctx context.Context, t txStmts, ud analytics.UserDay, prev an
 		prevArg = int64(prev)
 	}
 	if _, err := t.exec(ctx, t.st.setPrev, prevArg, ud.UserID, next); err != nil {
-		return fmt.Errorf("relink next user day: %w", err)
+		return nb, fmt.Errorf("relink next user day: %w", err)
 	}
-	return nil
+	return nb, nil
 }
 
 // applyStories adds each touched story's delta, or recomputes the story
 // from its live events when the batch took some of them out (its anchor
 // may be among them).
 func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) error {
+	var ids []string
 	for id, sd := range d.Stories {
+		if !sd.IsZero() {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	before, err := readStories(ctx, t.tx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		sd := d.Stories[id]
 		switch {
-		case sd.IsZero():
 		case sd.Recompute:
 			if _, err := t.tx.ExecContext(ctx, `DELETE FROM stories WHERE story_id = ?`, id); err != nil {
 				return fmt.Errorf("recompute story: %w", err)
@@ -385,10 +421,91 @@ func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) erro
 		default:
 			a := sd.Anchor
 			if _, err := t.exec(ctx, t.st.addStory, id, a.UserID, a.Rank, micros(a.At), int64(a.Day), sd.Events, sd.Created,
-				sd.Completed, sd.Failed, sd.Chapters, sd.AudioMs, int64(sd.Anthropic), int64(sd.ElevenLabs), int64(sd.S3)); err != nil {
+				sd.Completed, sd.Failed, sd.Chapters, sd.AudioMs, int64(sd.Anthropic), int64(sd.ElevenLabs), int64(sd.S3),
+				int64(sd.Anthropic+sd.ElevenLabs+sd.S3)); err != nil {
 				return fmt.Errorf("upsert story: %w", err)
 			}
 		}
 	}
+	after, err := readStories(ctx, t.tx, ids)
+	if err != nil {
+		return err
+	}
+	stats := analytics.NewStoryStatsDelta()
+	for _, id := range ids {
+		stats.MoveStory(before[id], after[id])
+	}
+	for k, v := range stats.Daily {
+		if *v == (analytics.StoryStat{}) {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO story_daily (day, status, stories, cost, audio_ms) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (day, status) DO UPDATE SET stories = stories + excluded.stories, cost = cost + excluded.cost,
+				audio_ms = audio_ms + excluded.audio_ms`, int64(k.Day), string(k.Status), v.Stories, int64(v.Cost), v.AudioMillis); err != nil {
+			return fmt.Errorf("upsert story statistics: %w", err)
+		}
+		if v.Stories < 0 {
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM story_daily WHERE day = ? AND status = ? AND stories = 0`, int64(k.Day), string(k.Status)); err != nil {
+				return fmt.Errorf("drop empty story statistics: %w", err)
+			}
+		}
+	}
+	for k, n := range stats.Buckets {
+		if n == 0 {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO story_buckets (day, bucket, stories) VALUES (?, ?, ?)
+			ON CONFLICT (day, bucket) DO UPDATE SET stories = stories + excluded.stories`, int64(k.Day), k.Bucket, n); err != nil {
+			return fmt.Errorf("upsert story buckets: %w", err)
+		}
+		if n < 0 {
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM story_buckets WHERE day = ? AND bucket = ? AND stories = 0`, int64(k.Day), k.Bucket); err != nil {
+				return fmt.Errorf("drop empty story bucket: %w", err)
+			}
+		}
+	}
 	return nil
+}
+
+// storyColumns are read back into an analytics.StoryRow by scanStory.
+const storyColumns = `story_id, user_id, day, events, created, completed, failed, chapters, audio_ms,
+	anthropic_cost, elevenlabs_cost, s3_cost`
+
+func scanStory(sc scanner) (analytics.StoryRow, error) {
+	var st analytics.StoryRow
+	var day, an, el, s3 int64
+	err := sc.Scan(&st.StoryID, &st.UserID, &day, &st.Events, &st.Created, &st.Completed, &st.Failed,
+		&st.Chapters, &st.AudioMillis, &an, &el, &s3)
+	st.Day, st.AnthropicCost, st.ElevenLabsCost, st.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
+	return st, err
+}
+
+// readStories reads the stored rows of the given stories.
+func readStories(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*analytics.StoryRow, error) {
+	out := make(map[string]*analytics.StoryRow, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 400)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+storyColumns+` FROM stories WHERE story_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read stories: %w", err)
+		}
+		for rows.Next() {
+			st, err := scanStory(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[st.StoryID] = &st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

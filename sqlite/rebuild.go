@@ -43,7 +43,7 @@ var rollups = []rollup{
 	{
 		table: "stories", key: "story_id",
 		cols: `story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed, chapters, audio_ms,
-			anthropic_cost, elevenlabs_cost, s3_cost`,
+			anthropic_cost, elevenlabs_cost, s3_cost, cost`,
 		fill: []string{fmt.Sprintf(storiesFillSQL, "", "")},
 	},
 	{
@@ -83,15 +83,51 @@ var rollups = []rollup{
 				SELECT user_id, email, ts, day, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts, email) AS rn
 				FROM events WHERE type = 'user_signup' AND voided_by IS NULL) WHERE rn = 1`},
 	},
+	{
+		table: "story_daily", key: "day, status", cols: "day, status, stories, cost, audio_ms",
+		fill: []string{`INSERT INTO {T} (day, status, stories, cost, audio_ms)
+			SELECT day, ` + storyStatusSQL + `, count(*), SUM(cost), SUM(CASE WHEN completed > 0 THEN audio_ms ELSE 0 END)
+			FROM {stories} GROUP BY 1, 2`},
+	},
+	{
+		table: "story_buckets", key: "day, bucket", cols: "day, bucket, stories",
+		fill: []string{`INSERT INTO {T} (day, bucket, stories)
+			SELECT day, story_bucket(cost), count(*) FROM {stories} WHERE completed > 0 GROUP BY 1, 2`},
+	},
+	{
+		table: "cohort_days", key: "granularity, cohort, day", cols: "granularity, cohort, day, firsts, revenue_cents, cost",
+		fill: []string{`INSERT INTO {T} (granularity, cohort, day, firsts, revenue_cents, cost)
+			SELECT 'week', (u.signup_day + 3) / 7, a.day, SUM(a.prev_day IS NULL OR (a.prev_day + 3) / 7 != (a.day + 3) / 7),
+				SUM(a.revenue_cents), SUM(a.cost)
+			FROM {user_activity} a JOIN {users} u ON u.user_id = a.user_id
+			WHERE (a.day + 3) / 7 >= (u.signup_day + 3) / 7 GROUP BY 2, 3
+			HAVING SUM(a.prev_day IS NULL OR (a.prev_day + 3) / 7 != (a.day + 3) / 7) != 0 OR SUM(a.revenue_cents) != 0 OR SUM(a.cost) != 0`,
+			`INSERT INTO {T} (granularity, cohort, day, firsts, revenue_cents, cost)
+			SELECT 'month', m.c, m.day, SUM(m.first), SUM(m.revenue_cents), SUM(m.cost) FROM (
+				SELECT a.day, a.revenue_cents, a.cost, ` + strings.ReplaceAll(monthOfDay, "day", "u.signup_day") + ` AS c,
+					` + strings.ReplaceAll(monthOfDay, "day", "a.day") + ` AS p,
+					a.prev_day IS NULL OR strftime('%Y-%m', a.prev_day * 86400, 'unixepoch') != strftime('%Y-%m', a.day * 86400, 'unixepoch') AS first
+				FROM {user_activity} a JOIN {users} u ON u.user_id = a.user_id) m
+			WHERE m.p >= m.c GROUP BY 2, 3
+			HAVING SUM(m.first) != 0 OR SUM(m.revenue_cents) != 0 OR SUM(m.cost) != 0`},
+	},
+	{
+		table: "unsigned_users", key: "user_id", cols: "user_id",
+		fill: []string{`INSERT INTO {T} (user_id)
+			SELECT DISTINCT user_id FROM {user_activity} WHERE user_id NOT IN (SELECT user_id FROM {users})`},
+	},
 }
+
+// storyStatusSQL is StoryRow.Status of a stories row.
+const storyStatusSQL = `CASE WHEN completed > 0 THEN 'completed' WHEN failed > 0 THEN 'failed' ELSE 'in_progress' END`
 
 // storiesFillSQL fills {T} with the stories of the live events: each
 // story's anchor (the earliest story_created, else the earliest event; ties
 // to the smaller user id) and its sums. Both %s take the same extra filter
 // (" AND story_id = ?" recomputes one story).
 const storiesFillSQL = `INSERT INTO {T} (story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed,
-		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost)
-	SELECT a.story_id, a.user_id, a.rank, a.ts, a.day, g.n, g.cr, g.co, g.fa, g.ch, g.au, g.an, g.el, g.s3
+		chapters, audio_ms, anthropic_cost, elevenlabs_cost, s3_cost, cost)
+	SELECT a.story_id, a.user_id, a.rank, a.ts, a.day, g.n, g.cr, g.co, g.fa, g.ch, g.au, g.an, g.el, g.s3, g.an + g.el + g.s3
 	FROM (SELECT story_id, user_id, rank, ts, day FROM (
 			SELECT story_id, user_id, (type != 'story_created') AS rank, ts, day,
 				ROW_NUMBER() OVER (PARTITION BY story_id ORDER BY type != 'story_created', ts, user_id) AS rn
@@ -118,7 +154,10 @@ func (r rollup) fillSQL(prefix string) []string {
 	out := make([]string, len(r.fill))
 	for i, f := range r.fill {
 		f = strings.ReplaceAll(f, "{T}", prefix+r.table)
-		out[i] = strings.ReplaceAll(f, "{user_activity}", prefix+"user_activity")
+		for _, t := range []string{"user_activity", "user_month", "users", "stories"} {
+			f = strings.ReplaceAll(f, "{"+t+"}", prefix+t)
+		}
+		out[i] = f
 	}
 	return out
 }

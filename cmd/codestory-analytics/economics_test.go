@@ -41,7 +41,7 @@ func economicsEvents() []map[string]any {
 	}
 }
 
-func jsonBody(t *testing.T, r response) string {
+func toolJSON(t *testing.T, r response) string {
 	t.Helper()
 	if r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
@@ -77,11 +77,11 @@ func TestUnitEconomicsREST(t *testing.T) {
 		`"summary":{"cost_cents":2460.5,"loss_cents":-2000,"margin_cents":-1060.5,"paying_users":2,"revenue_cents":1400,"users":3,"users_losing_money":1},` +
 		`"users":[{"cost_cents":2000,"cost_per_story_cents":2000,"email":"b@example.com","margin_cents":-2000,"margin_pct":null,"revenue_cents":0,"stories":1,"user_id":"u2"},` +
 		`{"cost_cents":0,"cost_per_story_cents":null,"email":null,"margin_cents":400,"margin_pct":100,"revenue_cents":400,"stories":0,"user_id":"u3"}]}`
-	if got := jsonBody(t, page1); got != want1 || p1.NextCursor == nil {
+	if got := toolJSON(t, page1); got != want1 || p1.NextCursor == nil {
 		t.Fatalf("economics page 1:\n got %s\nwant %s", got, want1)
 	}
 	page2 := ts.do("GET", "/admin/analytics/users/economics?limit=2&cursor="+url.QueryEscape(*p1.NextCursor)+"&"+rng, tok, nil)
-	if got := jsonBody(t, page2); !strings.Contains(got, `"next_cursor":null`) ||
+	if got := toolJSON(t, page2); !strings.Contains(got, `"next_cursor":null`) ||
 		!strings.Contains(got, `"users":[{"cost_cents":460.5,"cost_per_story_cents":460.5,"email":"=HYPERLINK(\"x\")@evil.io","margin_cents":539.5,"margin_pct":53.95,"revenue_cents":1000,"stories":1,"user_id":"u1"}]`) {
 		t.Fatalf("economics page 2: %s", got)
 	}
@@ -94,7 +94,7 @@ func TestUnitEconomicsREST(t *testing.T) {
 	// no story_created: its first call anchors it). e15 falls after the
 	// range, but a story's cost counts all its calls, whatever their day:
 	// s1 costs 150.5 + 300 + 99.
-	st := jsonBody(t, ts.do("GET", "/admin/analytics/stories?limit=2&"+rng, tok, nil))
+	st := toolJSON(t, ts.do("GET", "/admin/analytics/stories?limit=2&"+rng, tok, nil))
 	wantSt := `{"completed":1,"cost_cents":2559.5,"cost_per_audio_minute_cents":274.75,` +
 		`"cost_per_completed_story_cents":{"max":549.5,"mean":549.5,"p50":549.5,"p90":549.5,"p99":549.5},"failed":1,"failed_cost_cents":2000,`
 	if !strings.HasPrefix(st, wantSt) || !strings.Contains(st, `"in_progress":1,"stories":3,`) ||
@@ -104,11 +104,11 @@ func TestUnitEconomicsREST(t *testing.T) {
 	}
 
 	// Cohorts: u1 (3/2) and u2 (3/4) in the week of Monday 3/2; u3 never signed up.
-	co := jsonBody(t, ts.do("GET", "/admin/analytics/cohorts?"+rng, tok, nil))
+	co := toolJSON(t, ts.do("GET", "/admin/analytics/cohorts?"+rng, tok, nil))
 	if want := `{"cohorts":[{"cohort":"2026-03-02","cost_cents":[450.5,2460.5],"retained":[2,2],"revenue_cents":[1000,1000],"size":2}],"granularity":"week","unattributed_users":1}`; co != want {
 		t.Fatalf("weekly cohorts:\n got %s\nwant %s", co, want)
 	}
-	co = jsonBody(t, ts.do("GET", "/admin/analytics/cohorts?period=month&"+rng, tok, nil))
+	co = toolJSON(t, ts.do("GET", "/admin/analytics/cohorts?period=month&"+rng, tok, nil))
 	if want := `{"cohorts":[{"cohort":"2026-03-01","cost_cents":[2460.5],"retained":[2],"revenue_cents":[1000],"size":2}],"granularity":"month","unattributed_users":1}`; co != want {
 		t.Fatalf("monthly cohorts:\n got %s\nwant %s", co, want)
 	}
@@ -132,7 +132,7 @@ func TestUnitEconomicsREST(t *testing.T) {
 			t.Fatalf("%s CSV: %q %v, want a row %s", table, recs, err, want)
 		}
 	}
-	if got := jsonBody(t, ts.do("GET", "/admin/analytics/export?format=json&table=cohorts&period=month&"+rng, tok, nil)); !strings.Contains(got, `"table":"cohorts"`) ||
+	if got := toolJSON(t, ts.do("GET", "/admin/analytics/export?format=json&table=cohorts&period=month&"+rng, tok, nil)); !strings.Contains(got, `"table":"cohorts"`) ||
 		!strings.Contains(got, `"cohorts":[{"cohort":"2026-03-01"`) {
 		t.Fatalf("cohorts JSON export: %s", got)
 	}
@@ -151,10 +151,10 @@ func TestUnitEconomicsREST(t *testing.T) {
 	if r := ts.ingest(key, void); r.Status != 200 || !strings.Contains(string(r.Body), `"accepted":1`) {
 		t.Fatalf("void: %d %s", r.Status, r.Body)
 	}
-	if st := jsonBody(t, ts.do("GET", "/admin/analytics/stories?"+rng, tok, nil)); !strings.Contains(st, `"failed_cost_cents":0`) {
+	if st := toolJSON(t, ts.do("GET", "/admin/analytics/stories?"+rng, tok, nil)); !strings.Contains(st, `"failed_cost_cents":0`) {
 		t.Fatalf("stories after the void: %s", st)
 	}
-	if got := jsonBody(t, ts.do("GET", "/admin/analytics/users/economics?"+rng, tok, nil)); !strings.Contains(got, `"users":2,"users_losing_money":0`) {
+	if got := toolJSON(t, ts.do("GET", "/admin/analytics/users/economics?"+rng, tok, nil)); !strings.Contains(got, `"users":2,"users_losing_money":0`) {
 		t.Fatalf("economics after the void: %s", got)
 	}
 	if out := ts.mustCLI("", "verify"); !strings.Contains(out, "ok: rollups equal") {

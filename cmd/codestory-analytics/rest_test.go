@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,7 +197,7 @@ func TestGate2Validation(t *testing.T) {
 		{"/admin/analytics/users/economics?cursor=%21%21", "cursor is not a next_cursor"},
 		{"/admin/analytics/users/economics?start_date=2023-01-01&end_date=2024-12-31", "Date range cannot exceed 365 days"},
 		{"/admin/analytics/stories?limit=101", "limit must be between 1 and 100"},
-		{"/admin/analytics/stories?end_date=2024-02-30", "does not exist"},
+		{"/admin/analytics/stories?start_date=2024-02-01&end_date=2024-02-30", "does not exist"},
 		{"/admin/analytics/cohorts?period=day", "period must be week or month"},
 		{"/admin/analytics/export?table=events", "table must be one of daily, users, stories, cohorts"},
 		{"/admin/analytics/export?table=cohorts&period=year", "period must be week or month"},
@@ -374,7 +375,21 @@ func TestPermissionMatrix(t *testing.T) {
 			}
 		}
 	}
-	for ep, want := range endpoints {
+	eps := make([]string, 0, len(endpoints))
+	for ep := range endpoints {
+		eps = append(eps, ep)
+	}
+	slices.Sort(eps)
+	for n, ep := range eps {
+		// Each admin may make 30 guarded calls a minute: fresh admins for
+		// every 20 endpoints keep the matrix below the limit.
+		if n > 0 && n%20 == 0 {
+			for i, role := range map[int]string{4: "viewer", 5: "analyst", 6: "owner"} {
+				tok := ts.adminToken(fmt.Sprintf("%s%d@example.com", role, n), role)
+				callers[i].header = []string{"Authorization", "Bearer " + tok}
+			}
+		}
+		want := endpoints[ep]
 		method, path, _ := strings.Cut(ep, " ")
 		for i, c := range callers {
 			res := ts.do(method, path, "", nil, c.header...)

@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	analytics "github.com/codestory/analytics"
+	"github.com/codestory/analytics/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestStoryBucketSQL checks the SQL cost bucket against
+// analytics.StoryCostBucket around every bucket bound.
+func TestStoryBucketSQL(t *testing.T) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	costs := []int64{math.MinInt64, -1, 0, math.MaxInt64, math.MaxInt64 - 1}
+	for b := int32(0); b < 960; b++ {
+		lo, hi := analytics.StoryBucketBounds(b)
+		costs = append(costs, int64(lo), int64(lo)+1, int64(hi)-1)
+	}
+	rows, _ := conn.Query(ctx, fmt.Sprintf(`SELECT c, `+storyBucketSQL+` FROM unnest($1::bigint[]) AS c`, "c"), costs)
+	var c int64
+	var b int32
+	n := 0
+	if _, err := pgx.ForEachRow(rows, []any{&c, &b}, func() error {
+		n++
+		if want := analytics.StoryCostBucket(analytics.Micros(c)); b != want {
+			return fmt.Errorf("bucket of %d: SQL %d, Go %d", c, b, want)
+		}
+		return nil
+	}); err != nil || n != len(costs) {
+		t.Fatalf("%d of %d costs checked: %v", n, len(costs), err)
+	}
+}
