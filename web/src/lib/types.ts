@@ -498,7 +498,12 @@ export interface StoryCosts {
   /** All five null when no story completed. */
   cost_per_completed_story_cents: CostDistribution;
   cost_per_audio_minute_cents: number | null;
-  /** Completed stories' cost in 20 equal buckets from 0 to the max; [] when none. */
+  /**
+   * Completed stories per cost bucket, From ≤ cost < To, contiguous, at most
+   * 20; [] when none. The real server's edges grow with the cost (log scale,
+   * from the cheapest story's bucket to the dearest's), not the 20 equal
+   * buckets from 0 first specified: the chart draws them as categories.
+   */
   histogram: HistogramBucket[];
   /** The most expensive stories, most expensive first. */
   top: StoryCost[];
