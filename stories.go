@@ -399,3 +399,26 @@ func histogram(buckets []int32, counts map[int32]int64) []HistogramBucket {
 	}
 	return out
 }
+
+// Apply returns the story row after adding the delta to old (nil: a new
+// story) whose anchor is oldAnchor, as a store's additive upsert computes
+// it.
+func (s *StoryDelta) Apply(id string, old *StoryRow, oldAnchor StoryAnchor) *StoryRow {
+	n := StoryRow{StoryID: id}
+	if old != nil {
+		n = *old
+	}
+	if old == nil || (s.HasAnchor && s.Anchor.Before(oldAnchor)) {
+		n.UserID, n.Day = s.Anchor.UserID, s.Anchor.Day
+	}
+	n.Events += s.Events
+	n.Created += s.Created
+	n.Completed += s.Completed
+	n.Failed += s.Failed
+	n.Chapters += s.Chapters
+	n.AudioMillis += s.AudioMs
+	n.AnthropicCost += s.Anthropic
+	n.ElevenLabsCost += s.ElevenLabs
+	n.S3Cost += s.S3
+	return &n
+}

@@ -100,16 +100,12 @@ func (co *cohortTracker) finish(ctx context.Context, t txStmts) error {
 			continue
 		}
 		var f, r, c int64
-		if err := t.tx.QueryRowContext(ctx, `INSERT INTO cohort_days (granularity, cohort, day, firsts, revenue_cents, cost)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (granularity, cohort, day) DO UPDATE SET firsts = firsts + excluded.firsts,
-				revenue_cents = revenue_cents + excluded.revenue_cents, cost = cost + excluded.cost
-			RETURNING firsts, revenue_cents, cost`,
-			string(k.G), k.Cohort, int64(k.Day), cd.Firsts, cd.RevenueCents, int64(cd.Cost)).Scan(&f, &r, &c); err != nil {
+		if err := t.queryRow(ctx, t.st.addCohortDay, string(k.G), k.Cohort, int64(k.Day), cd.Firsts, cd.RevenueCents,
+			int64(cd.Cost)).Scan(&f, &r, &c); err != nil {
 			return fmt.Errorf("upsert cohort day: %w", err)
 		}
 		if f == 0 && r == 0 && c == 0 {
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM cohort_days WHERE granularity = ? AND cohort = ? AND day = ?`,
-				string(k.G), k.Cohort, int64(k.Day)); err != nil {
+			if _, err := t.exec(ctx, t.st.dropCohortDay, string(k.G), k.Cohort, int64(k.Day)); err != nil {
 				return fmt.Errorf("drop empty cohort day: %w", err)
 			}
 		}

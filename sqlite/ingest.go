@@ -401,7 +401,7 @@ func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) erro
 	if len(ids) == 0 {
 		return nil
 	}
-	before, err := readStories(ctx, t.tx, ids)
+	before, anchors, err := readStories(ctx, t.tx, ids)
 	if err != nil {
 		return err
 	}
@@ -427,25 +427,37 @@ func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) erro
 			}
 		}
 	}
-	after, err := readStories(ctx, t.tx, ids)
-	if err != nil {
-		return err
+	// A recomputed story is read back; an added-to one is its old row plus
+	// the delta, as the upsert wrote it.
+	var recomputed []string
+	for _, id := range ids {
+		if d.Stories[id].Recompute {
+			recomputed = append(recomputed, id)
+		}
+	}
+	after := map[string]*analytics.StoryRow{}
+	if len(recomputed) > 0 {
+		if after, _, err = readStories(ctx, t.tx, recomputed); err != nil {
+			return err
+		}
 	}
 	stats := analytics.NewStoryStatsDelta()
 	for _, id := range ids {
+		sd := d.Stories[id]
+		if !sd.Recompute {
+			after[id] = sd.Apply(id, before[id], anchors[id])
+		}
 		stats.MoveStory(before[id], after[id])
 	}
 	for k, v := range stats.Daily {
 		if *v == (analytics.StoryStat{}) {
 			continue
 		}
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO story_daily (day, status, stories, cost, audio_ms) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (day, status) DO UPDATE SET stories = stories + excluded.stories, cost = cost + excluded.cost,
-				audio_ms = audio_ms + excluded.audio_ms`, int64(k.Day), string(k.Status), v.Stories, int64(v.Cost), v.AudioMillis); err != nil {
+		if _, err := t.exec(ctx, t.st.addStoryDaily, int64(k.Day), string(k.Status), v.Stories, int64(v.Cost), v.AudioMillis); err != nil {
 			return fmt.Errorf("upsert story statistics: %w", err)
 		}
 		if v.Stories < 0 {
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM story_daily WHERE day = ? AND status = ? AND stories = 0`, int64(k.Day), string(k.Status)); err != nil {
+			if _, err := t.exec(ctx, t.st.dropStoryDaily, int64(k.Day), string(k.Status)); err != nil {
 				return fmt.Errorf("drop empty story statistics: %w", err)
 			}
 		}
@@ -454,12 +466,11 @@ func applyStories(ctx context.Context, t txStmts, d *analytics.RollupDelta) erro
 		if n == 0 {
 			continue
 		}
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO story_buckets (day, bucket, stories) VALUES (?, ?, ?)
-			ON CONFLICT (day, bucket) DO UPDATE SET stories = stories + excluded.stories`, int64(k.Day), k.Bucket, n); err != nil {
+		if _, err := t.exec(ctx, t.st.addStoryBucket, int64(k.Day), k.Bucket, n); err != nil {
 			return fmt.Errorf("upsert story buckets: %w", err)
 		}
 		if n < 0 {
-			if _, err := t.tx.ExecContext(ctx, `DELETE FROM story_buckets WHERE day = ? AND bucket = ? AND stories = 0`, int64(k.Day), k.Bucket); err != nil {
+			if _, err := t.exec(ctx, t.st.dropStoryBucket, int64(k.Day), k.Bucket); err != nil {
 				return fmt.Errorf("drop empty story bucket: %w", err)
 			}
 		}
@@ -480,9 +491,10 @@ func scanStory(sc scanner) (analytics.StoryRow, error) {
 	return st, err
 }
 
-// readStories reads the stored rows of the given stories.
-func readStories(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*analytics.StoryRow, error) {
+// readStories reads the stored rows of the given stories and their anchors.
+func readStories(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*analytics.StoryRow, map[string]analytics.StoryAnchor, error) {
 	out := make(map[string]*analytics.StoryRow, len(ids))
+	anchors := make(map[string]analytics.StoryAnchor, len(ids))
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 400)]
 		ids = ids[len(chunk):]
@@ -490,22 +502,28 @@ func readStories(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*ana
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+storyColumns+` FROM stories WHERE story_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+storyColumns+`, anchor_rank, anchor_ts FROM stories
+			WHERE story_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("read stories: %w", err)
+			return nil, nil, fmt.Errorf("read stories: %w", err)
 		}
 		for rows.Next() {
-			st, err := scanStory(rows)
-			if err != nil {
+			var st analytics.StoryRow
+			var day, an, el, s3, ts int64
+			var a analytics.StoryAnchor
+			if err := rows.Scan(&st.StoryID, &st.UserID, &day, &st.Events, &st.Created, &st.Completed, &st.Failed,
+				&st.Chapters, &st.AudioMillis, &an, &el, &s3, &a.Rank, &ts); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, nil, err
 			}
-			out[st.StoryID] = &st
+			st.Day, st.AnthropicCost, st.ElevenLabsCost, st.S3Cost = analytics.Day(day), analytics.Micros(an), analytics.Micros(el), analytics.Micros(s3)
+			a.At, a.Day, a.UserID = fromMicros(ts), st.Day, st.UserID
+			out[st.StoryID], anchors[st.StoryID] = &st, a
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, anchors, nil
 }

@@ -9,8 +9,8 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser, addStory *sql.Stmt
-	all                                                                                                                                                             []*sql.Stmt
+	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser, addStory, addStoryDaily, dropStoryDaily, addStoryBucket, dropStoryBucket, addCohortDay, dropCohortDay *sql.Stmt
+	all                                                                                                                                                                                                                                                          []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -40,6 +40,18 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 		{&st.addDaily, addDailySQL},
 		{&st.addCost, addCostSQL},
 		{&st.addStory, addStorySQL},
+		{&st.addStoryDaily, `INSERT INTO story_daily (day, status, stories, cost, audio_ms) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (day, status) DO UPDATE SET stories = stories + excluded.stories, cost = cost + excluded.cost,
+				audio_ms = audio_ms + excluded.audio_ms`},
+		{&st.dropStoryDaily, `DELETE FROM story_daily WHERE day = ? AND status = ? AND stories = 0`},
+		{&st.addStoryBucket, `INSERT INTO story_buckets (day, bucket, stories) VALUES (?, ?, ?)
+			ON CONFLICT (day, bucket) DO UPDATE SET stories = stories + excluded.stories`},
+		{&st.dropStoryBucket, `DELETE FROM story_buckets WHERE day = ? AND bucket = ? AND stories = 0`},
+		{&st.addCohortDay, `INSERT INTO cohort_days (granularity, cohort, day, firsts, revenue_cents, cost)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (granularity, cohort, day) DO UPDATE SET firsts = firsts + excluded.firsts,
+				revenue_cents = revenue_cents + excluded.revenue_cents, cost = cost + excluded.cost
+			RETURNING firsts, revenue_cents, cost`},
+		{&st.dropCohortDay, `DELETE FROM cohort_days WHERE granularity = ? AND cohort = ? AND day = ?`},
 		{&st.upsertUser, `INSERT INTO users (user_id, email, signup_ts, signup_day) VALUES (?, ?, ?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, signup_ts = excluded.signup_ts, signup_day = excluded.signup_day
 			WHERE excluded.signup_ts < users.signup_ts
