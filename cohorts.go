@@ -114,12 +114,8 @@ func CohortWindow(r Range, g Granularity) (from Day) {
 // their first user_signup; the cohorts are those whose first day lies in
 // the range, and nothing after end_date counts.
 func (t *Tools) Cohorts(ctx context.Context, in CohortsInput) (*Cohorts, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
+	r, err := t.checkInput(&in)
 	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	g := Granularity(in.Period)

@@ -172,12 +172,8 @@ func (in EconomicsInput) decodeCursor(r Range) (cursor, error) {
 
 // UserEconomics implements get_user_economics.
 func (t *Tools) UserEconomics(ctx context.Context, in EconomicsInput) (*Economics, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
+	r, err := t.checkInput(&in)
 	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	rows, err := t.Store.UserEconomics(ctx, r)

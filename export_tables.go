@@ -49,12 +49,8 @@ func optFloat(f *float64) string {
 // every user of the range (biggest losers first), every story of the range
 // (most expensive first), or every cohort cell.
 func (t *Tools) ExportTable(ctx context.Context, in ExportInput) (*TableExport, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
+	r, err := t.checkInput(&in)
 	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	out := &TableExport{Range: r}

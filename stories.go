@@ -224,12 +224,8 @@ type StoryCosts struct {
 // StoryCosts implements get_story_costs over the stories whose day lies in
 // the range (each story's cost counts all its calls, whatever their day).
 func (t *Tools) StoryCosts(ctx context.Context, in StoryCostsInput) (*StoryCosts, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
+	r, err := t.checkInput(&in)
 	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	return BuildStoryCosts(ctx, t.Store, r, *in.Limit, t.period(r))

@@ -322,6 +322,24 @@ func (t *Tools) period(r Range) Period {
 	return Period{Start: r.Start, End: r.End, Days: r.Days(), TimeZone: t.Store.Location().String()}
 }
 
+// checkedInput is a tool input with defaults and checks of its own.
+type checkedInput interface {
+	Normalize(now time.Time, loc *time.Location)
+	Range() (Range, error)
+	Validate() error
+}
+
+// checkInput fills an input's defaults and validates its range and the
+// rest, as the guard does before any door calls a tool.
+func (t *Tools) checkInput(in checkedInput) (Range, error) {
+	in.Normalize(t.now(), t.Store.Location())
+	r, err := in.Range()
+	if err != nil {
+		return r, err
+	}
+	return r, in.Validate()
+}
+
 // rangeDays normalizes and validates a range input and returns its days,
 // zero-filled.
 func (t *Tools) rangeDays(ctx context.Context, in RangeInput) (Range, []DailyRow, error) {
@@ -549,12 +567,8 @@ func (t *Tools) UserGrowth(ctx context.Context, in RangeInput) (*UserGrowth, err
 
 // TopUsers implements get_top_users.
 func (t *Tools) TopUsers(ctx context.Context, in TopUsersInput) (*TopUsers, error) {
-	in.Normalize(t.now(), t.Store.Location())
-	r, err := in.Range()
+	r, err := t.checkInput(&in)
 	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	rows, err := t.Store.TopUsers(ctx, r, SortBy(in.SortBy), *in.Limit)
