@@ -46,12 +46,12 @@ func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]anal
 // Stories groups every story event by story and keeps those whose anchor
 // day lies in r.
 func (s *rawStore) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
-	const types = `story_id <> '' AND voided_by IS NULL AND type IN ('api_call', 'story_created', 'story_completed', 'story_failed')`
+	const types = `e.story_id <> '' AND e.voided_by IS NULL AND e.type IN ('api_call', 'story_created', 'story_completed', 'story_failed')`
 	q := `WITH a AS (
 		SELECT story_id, user_id, day FROM (
 			SELECT story_id, user_id, day, ROW_NUMBER() OVER (PARTITION BY story_id
 				ORDER BY CASE WHEN type = 'story_created' THEN 0 ELSE 1 END, ts, user_id) AS rn
-			FROM events WHERE ` + types + `) x WHERE rn = 1 AND day BETWEEN ? AND ?
+			FROM events e WHERE ` + types + `) x WHERE rn = 1 AND day BETWEEN ? AND ?
 	)
 	SELECT a.story_id, a.user_id, a.day, COUNT(*), ` + when("type = 'story_created'", "1") + `, ` +
 		when("type = 'story_completed'", "1") + `, ` + when("type = 'story_failed'", "1") + `, ` +

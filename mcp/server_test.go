@@ -542,10 +542,13 @@ func TestRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after EOF")
 	}
+	// The lock is released before the next session: its end runs the
+	// Stop hook, which takes it too.
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.stops) != 1 || !strings.HasPrefix(f.stops[0].session, "mcp-stdio-") || f.stops[0].email != "owner@example.com" {
-		t.Errorf("stops: %+v", f.stops)
+	stops := slices.Clone(f.stops)
+	f.mu.Unlock()
+	if len(stops) != 1 || !strings.HasPrefix(stops[0].session, "mcp-stdio-") || stops[0].email != "owner@example.com" {
+		t.Errorf("stops: %+v", stops)
 	}
 
 	// A cancelled context ends the session too.

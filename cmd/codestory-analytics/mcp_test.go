@@ -93,10 +93,10 @@ func asJSON(t *testing.T, v any) any {
 	return decodeJSON(t, b)
 }
 
-var mcpAdminTools = []string{"export_analytics", "get_budget_status", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_top_users", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
+var mcpAdminTools = []string{"export_analytics", "get_budget_status", "get_cohorts", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_story_costs", "get_top_users", "get_user_economics", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
 
 // mcpOwnerTools are what an owner sees: the admin tools and get_audit_log.
-var mcpOwnerTools = []string{"export_analytics", "get_audit_log", "get_budget_status", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_top_users", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
+var mcpOwnerTools = []string{"export_analytics", "get_audit_log", "get_budget_status", "get_cohorts", "get_cost_breakdown", "get_dashboard_metrics", "get_engagement", "get_story_costs", "get_top_users", "get_user_economics", "get_user_growth", "list_alerts", "list_anomalies", "list_prices", "reprice"}
 
 // seedMCP ingests a small, varied data set.
 func (ts *testServer) seedMCP(key string) {
