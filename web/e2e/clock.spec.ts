@@ -52,10 +52,13 @@ test("the default range, presets and calendar follow the server's today, not an 
   await page.getByTestId("date-range-trigger").click();
   const dialog = page.getByRole("dialog", { name: "Choose date range" });
   await expect(dialog).toBeVisible();
-  const todayCell = dialog.locator("[data-today]");
+  // A month's grid also holds the next month's first days as hidden,
+  // empty cells (outside days), which carry the same marks: only visible
+  // cells count.
+  const todayCell = dialog.locator("[data-today]:not([data-hidden])");
   await expect(todayCell).toHaveCount(1);
   await expect(todayCell).toHaveAttribute("data-day", today);
-  const tomorrow = dialog.locator(`[data-day="${browserDay}"]`);
+  const tomorrow = dialog.locator(`[data-day="${browserDay}"]:not([data-hidden])`);
   if ((await tomorrow.count()) > 0) await expect(tomorrow).toHaveAttribute("data-disabled", "true");
 
   // A preset counts back from the server's today too.

@@ -24,4 +24,14 @@ describe("DateRangePicker", () => {
     await userEvent.click(screen.getByRole("button", { name: "Last 7 days" }));
     expect(onChange).toHaveBeenCalledWith({ start: "2026-11-22", end: "2026-11-29" });
   });
+
+  it("shows one today when the previous month's grid ends with today's week (hidden outside days)", async () => {
+    // 2026-11 ends on a Monday: its grid's last week runs to Sunday the 6th
+    // of December, rendered as hidden cells marked like the real ones.
+    render(<DateRangePicker range={{ start: "2026-11-06", end: "2026-12-06" }} today={parseDay("2026-12-06")!} onChange={vi.fn()} />);
+    await userEvent.click(screen.getByTestId("date-range-trigger"));
+    const visible = document.querySelectorAll("[data-today]:not([data-hidden])");
+    expect(Array.from(visible).map((d) => d.getAttribute("data-day"))).toEqual(["2026-12-06"]);
+    expect(visible[0].querySelector("button")?.getAttribute("aria-label")).toContain("Today");
+  });
 });
