@@ -22,14 +22,14 @@ import (
 // counters add up and the anchor becomes the smaller of the stored and the
 // delta's, a commutative minimum, so concurrent upserts in any order give
 // the same row. A void may take a story's anchor out; its stories are
-// recomputed from their live events instead, in three statements:
+// recomputed from their live events instead. Every touched story is locked
+// first, in the first round trip (lockStoriesSQL: a placeholder row for one
+// that has none), in story id order, so a concurrent upsert or recompute of
+// the same story waits for this transaction and vice versa; a recompute
+// then
 //
-//  1. lock: an insert-or-lock of every recomputed story (a placeholder row
-//     for one that has none, which the next statement removes), in story id
-//     order, so a concurrent upsert or recompute of the same story waits for
-//     this transaction and vice versa;
-//  2. delete the rows;
-//  3. re-insert them from the live events. Each statement takes a fresh
+//  1. deletes the rows;
+//  2. re-inserts them from the live events. Each statement takes a fresh
 //     snapshot (READ COMMITTED), taken after the locks were granted, so the
 //     recompute sees every committed change to its stories' events, and an
 //     ingest still adding events to one of them waits for the lock and adds
@@ -69,14 +69,6 @@ var addStoriesSQL = func() string {
 	}
 	return q
 }()
-
-// lockStoriesSQL locks the stories about to be recomputed (sorted), in array
-// order: a story without a row gets a placeholder, held until commit and
-// removed by deleteStoriesSQL; an existing row is locked by the conflict
-// action, whose WHERE false keeps it from writing a row version.
-const lockStoriesSQL = `INSERT INTO stories AS t (story_id, user_id, anchor_rank, anchor_ts, day)
-	SELECT id, '', 0, 'epoch', 0 FROM unnest($1::text[]) AS x(id)
-	ON CONFLICT (story_id) DO UPDATE SET story_id = excluded.story_id WHERE false`
 
 const deleteStoriesSQL = `DELETE FROM stories WHERE story_id = ANY($1::text[])`
 
@@ -119,10 +111,9 @@ func queueStories(b *pgx.Batch, stories map[string]*analytics.StoryDelta) int {
 	}
 	if len(redo) > 0 {
 		slices.Sort(redo)
-		b.Queue(lockStoriesSQL, redo)
 		b.Queue(deleteStoriesSQL, redo)
 		b.Queue(recomputeStoriesSQL, redo)
-		n += 3
+		n += 2
 	}
 	return n
 }
@@ -159,8 +150,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 
 // Stories returns the stories whose day lies inside r.
 func (s *Store) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT story_id, user_id, day, events, created, completed, failed, chapters,
-		audio_ms, anthropic_cost, elevenlabs_cost, s3_cost FROM stories WHERE day BETWEEN $1 AND $2`, int32(r.Start), int32(r.End))
+	rows, _ := s.pool.Query(ctx, `SELECT `+storyRowColumns+` FROM stories WHERE day BETWEEN $1 AND $2`, int32(r.Start), int32(r.End))
 	return pgx.CollectRows(rows, scanStory)
 }
 
@@ -177,63 +167,18 @@ func periodSQL(col string, g analytics.Granularity) string {
 	return fmt.Sprintf(`((%[1]s + 3 - (((%[1]s + 3) %% 7) + 7) %% 7) / 7)`, col)
 }
 
-// CohortSizes counts the users whose first signup day lies in [from, end]
-// by the period of that day (index users_by_signup_day).
-func (s *Store) CohortSizes(ctx context.Context, from, end analytics.Day, g analytics.Granularity) (map[int32]int64, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+periodSQL("signup_day", g)+`, count(*) FROM users
-		WHERE signup_day BETWEEN $1 AND $2 GROUP BY 1`, int32(from), int32(end))
-	out := map[int32]int64{}
-	var c int32
-	var n int64
-	_, err := pgx.ForEachRow(rows, []any{&c, &n}, func() error {
-		out[c] = n
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// CohortCells sums the cohorts' user-days by cohort and period, through
-// end. A user counts in a period once, on their first active day of it:
-// the day whose prev_day (the user's previous active day) lies in an earlier
-// period, or that has none. So the cells are one aggregate over the
-// cohorts' user-days, without a count(DISTINCT) or a per-user grouping.
-// Months before the one containing end come from user_month (one row per
-// active user-month, already summed); weeks, and the last month, from
-// user_activity. Every cohort starts on or after from (a period start),
-// which bounds the days and months read.
+// CohortCells sums cohort_days by cohort and period, through end. The
+// users of the last cohort who signed up after end (but in its period) are
+// taken out again: for them nothing counts. Both reads share one snapshot.
 func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g analytics.Granularity) ([]analytics.CohortCell, error) {
-	cohort := periodSQL("u.signup_day", g)
-	var q string
-	var args []any
-	if g == analytics.GranularityMonth {
-		last := analytics.MonthOf(end)
-		lastStart, _ := analytics.MonthDays(last)
-		q = `SELECT ` + cohort + `, m.month, count(*), sum(m.revenue_cents)::bigint, sum(m.cost)::bigint
-		FROM users u JOIN user_month m ON m.user_id = u.user_id
-		WHERE u.signup_day BETWEEN $1 AND $2 AND m.month BETWEEN $3::int4 AND $4::int4 - 1 AND m.month >= ` + cohort + `
-		GROUP BY 1, 2
-		UNION ALL
-		SELECT ` + cohort + `, $4::int4, count(*) FILTER (WHERE a.prev_day IS NULL OR a.prev_day < $5::int4),
-			sum(a.revenue_cents)::bigint, sum(a.cost)::bigint
-		FROM users u JOIN user_activity a ON a.user_id = u.user_id
-		WHERE u.signup_day BETWEEN $1 AND $2 AND a.day BETWEEN $5::int4 AND $2
-		GROUP BY 1`
-		args = []any{int32(from), int32(end), analytics.MonthOf(from), last, int32(max(lastStart, from))}
-	} else {
-		week, prevWeek := periodSQL("a.day", g), periodSQL("a.prev_day", g)
-		q = `SELECT ` + cohort + `, ` + week + `, count(*) FILTER (WHERE a.prev_day IS NULL OR ` + prevWeek + ` <> ` + week + `),
-			sum(a.revenue_cents)::bigint, sum(a.cost)::bigint
-		FROM users u JOIN user_activity a ON a.user_id = u.user_id
-		WHERE u.signup_day BETWEEN $1 AND $2 AND a.day BETWEEN $1 AND $2 AND a.day >= ` + cohort + ` * 7 - 3
-		GROUP BY 1, 2`
-		args = []any{int32(from), int32(end)}
-	}
+	first, last := analytics.CohortPeriodOf(from, g), analytics.CohortPeriodOf(end, g)
+	lastStart, lastEnd := analytics.CohortPeriodStart(last, g), analytics.CohortPeriodStart(last+1, g)-1
 	var out []analytics.CohortCell
-	err := s.readNoJIT(ctx, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, q, args...)
+	err := s.readSnapshot(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT cohort, `+periodSQL("day", g)+`, sum(firsts)::bigint, sum(revenue_cents)::bigint,
+				sum(cost)::bigint
+			FROM cohort_days WHERE granularity = $1 AND cohort BETWEEN $2 AND $3 AND day <= $4 GROUP BY 1, 2`,
+			string(g), first, last, int32(end))
 		var err error
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.CohortCell, error) {
 			var c analytics.CohortCell
@@ -242,9 +187,55 @@ func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g anal
 			c.Cost = analytics.Micros(cost)
 			return c, err
 		})
-		return err
+		if err != nil {
+			return fmt.Errorf("cohort days: %w", err)
+		}
+		if end == lastEnd || last < first {
+			return nil
+		}
+		at := -1
+		for i, c := range out {
+			if c.Cohort == last && c.Period == last {
+				at = i
+			}
+		}
+		// Few users signed up after end: find them by signup day, then
+		// their days through the primary key.
+		rows, _ = tx.Query(ctx, `SELECT sum(a.revenue_cents)::bigint, sum(a.cost)::bigint
+			FROM users u JOIN user_activity a ON a.user_id = u.user_id AND a.day BETWEEN $1 AND $2
+			WHERE u.signup_day > $2 AND u.signup_day <= $3 GROUP BY u.user_id`, int32(lastStart), int32(end), int32(lastEnd))
+		var rev, cost int64
+		_, err = pgx.ForEachRow(rows, []any{&rev, &cost}, func() error {
+			if at < 0 {
+				return fmt.Errorf("cohort %d has a late signup's activity but no row", last)
+			}
+			out[at].Users--
+			out[at].RevenueCents -= rev
+			out[at].Cost -= analytics.Micros(cost)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("late signups of the last cohort: %w", err)
+		}
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return nonEmptyCells(out), nil
+}
+
+// nonEmptyCells drops the cells without users, revenue or cost (days whose
+// first-of-period moves cancel out, or a last cohort that signed up after
+// end).
+func nonEmptyCells(cells []analytics.CohortCell) []analytics.CohortCell {
+	kept := cells[:0]
+	for _, c := range cells {
+		if c.Users != 0 || c.RevenueCents != 0 || c.Cost != 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // readNoJIT runs f in a read-only transaction with JIT compilation off: the
@@ -252,7 +243,18 @@ func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g anal
 // cost model deems worth compiling, and the compilation takes longer than
 // it saves (hundreds of milliseconds per query).
 func (s *Store) readNoJIT(ctx context.Context, f func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return s.readTx(ctx, pgx.ReadCommitted, f)
+}
+
+// readSnapshot is readNoJIT in one snapshot (REPEATABLE READ, which a
+// read-only transaction gets without the risk of serialization failures),
+// for reads made of several queries.
+func (s *Store) readSnapshot(ctx context.Context, f func(tx pgx.Tx) error) error {
+	return s.readTx(ctx, pgx.RepeatableRead, f)
+}
+
+func (s *Store) readTx(ctx context.Context, iso pgx.TxIsoLevel, f func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: iso, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
 		}
@@ -260,28 +262,15 @@ func (s *Store) readNoJIT(ctx context.Context, f func(tx pgx.Tx) error) error {
 	})
 }
 
-// UnattributedUsers counts the users active inside r (whole months from
-// user_month, the edge days from user_activity) with no row in users. The
-// anti-join comes first, so only the unattributed users' rows are made
-// distinct.
+// UnattributedUsers counts the unsigned users active inside r: one probe
+// of user_activity's primary key per unsigned user.
 func (s *Store) UnattributedUsers(ctx context.Context, r analytics.Range) (int64, error) {
-	sp := analytics.SplitByMonth(r)
 	var n int64
-	err := s.readNoJIT(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM (
-				SELECT m.user_id FROM user_month m WHERE m.month BETWEEN $1 AND $2
-					AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = m.user_id)
-				UNION ALL
-				SELECT a.user_id FROM user_activity a WHERE (a.day BETWEEN $3 AND $4 OR a.day BETWEEN $5 AND $6)
-					AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = a.user_id)) x`,
-			sp.FirstMonth, sp.LastMonth, int32(sp.Before.Start), int32(sp.Before.End), int32(sp.After.Start), int32(sp.After.End)).Scan(&n)
-	})
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE (SELECT 1 FROM user_activity a
+			WHERE a.user_id = u.user_id AND a.day BETWEEN $1 AND $2 LIMIT 1) IS NOT NULL)
+		FROM unsigned_users u`, int32(r.Start), int32(r.End)).Scan(&n)
 	return n, err
 }
-
-// storyCostSQL is a story row's total cost.
-const storyCostSQL = `(anthropic_cost + elevenlabs_cost + s3_cost)`
-
 // storyBucketSQL is analytics.StoryCostBucket of a cost expression: the
 // number of bucket lower bounds at or below it, less one (a binary search
 // of the bounds; costs below zero share bucket 0).
@@ -300,61 +289,78 @@ var storyBucketSQL = func() string {
 // storyStatusSQL is analytics.StoryRow.Status.
 const storyStatusSQL = `CASE WHEN completed > 0 THEN 'completed' WHEN failed > 0 THEN 'failed' ELSE 'in_progress' END`
 
-// StorySummary sums the stories of r by status, and counts the completed
-// ones by cost bucket, in one snapshot.
+// StorySummary sums story_daily and story_buckets over r, in one snapshot.
 func (s *Store) StorySummary(ctx context.Context, r analytics.Range) (analytics.StorySummary, error) {
 	sum := analytics.StorySummary{ByStatus: map[analytics.StoryStatus]analytics.StoryStat{}, Buckets: map[int32]int64{}}
-	err := s.readNoJIT(ctx, func(tx pgx.Tx) error {
-		return storySummary(ctx, tx, r, &sum)
+	err := s.readSnapshot(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT status, NULL::integer, sum(stories)::bigint, sum(cost)::bigint, sum(audio_ms)::bigint
+			FROM story_daily WHERE day BETWEEN $1 AND $2 GROUP BY 1
+			UNION ALL
+			SELECT NULL, bucket, sum(stories)::bigint, 0, 0 FROM story_buckets WHERE day BETWEEN $1 AND $2 GROUP BY 2`,
+			int32(r.Start), int32(r.End))
+		var status *string
+		var bucket *int32
+		var n, cost, audio int64
+		_, err := pgx.ForEachRow(rows, []any{&status, &bucket, &n, &cost, &audio}, func() error {
+			if status != nil {
+				sum.ByStatus[analytics.StoryStatus(*status)] = analytics.StoryStat{Stories: n, Cost: analytics.Micros(cost), AudioMillis: audio}
+			} else if bucket != nil {
+				sum.Buckets[*bucket] = n
+			}
+			return nil
+		})
+		return err
 	})
 	return sum, err
 }
 
-func storySummary(ctx context.Context, tx pgx.Tx, r analytics.Range, sum *analytics.StorySummary) error {
-	rows, _ := tx.Query(ctx, `SELECT `+storyStatusSQL+`, NULL::integer, count(*), sum(`+storyCostSQL+`)::bigint,
-			COALESCE(sum(audio_ms) FILTER (WHERE completed > 0), 0)::bigint
-		FROM stories WHERE day BETWEEN $1 AND $2 GROUP BY 1
-		UNION ALL
-		SELECT NULL, `+fmt.Sprintf(storyBucketSQL, storyCostSQL)+`, count(*), 0, 0
-		FROM stories WHERE day BETWEEN $1 AND $2 AND completed > 0 GROUP BY 2`, int32(r.Start), int32(r.End))
-	var status *string
-	var bucket *int32
-	var n, cost, audio int64
-	_, err := pgx.ForEachRow(rows, []any{&status, &bucket, &n, &cost, &audio}, func() error {
-		if status != nil {
-			sum.ByStatus[analytics.StoryStatus(*status)] = analytics.StoryStat{Stories: n, Cost: analytics.Micros(cost), AudioMillis: audio}
-		} else if bucket != nil {
-			sum.Buckets[*bucket] = n
-		}
-		return nil
-	})
-	return err
-}
-
 // CompletedStoryCost reads the cost at offset (ascending) among the
-// completed stories of r in a cost bucket.
+// completed stories of r in a cost bucket: one bucket's range of the cost
+// index, whose day and completed columns filter it without a heap visit.
 func (s *Store) CompletedStoryCost(ctx context.Context, r analytics.Range, bucket int32, offset int64) (analytics.Micros, error) {
 	lo, hi := analytics.StoryBucketBounds(bucket)
 	if bucket == 0 {
 		lo = math.MinInt64 // bucket 0 also holds negative costs
 	}
 	var c int64
-	err := s.pool.QueryRow(ctx, `SELECT `+storyCostSQL+` AS c FROM stories
-		WHERE day BETWEEN $1 AND $2 AND completed > 0 AND `+storyCostSQL+` >= $3 AND `+storyCostSQL+` < $4
-		ORDER BY c LIMIT 1 OFFSET $5`, int32(r.Start), int32(r.End), int64(lo), int64(hi), offset).Scan(&c)
+	err := s.pool.QueryRow(ctx, `SELECT cost FROM stories
+		WHERE cost >= $3 AND cost < $4 AND day BETWEEN $1 AND $2 AND completed > 0
+		ORDER BY cost LIMIT 1 OFFSET $5`, int32(r.Start), int32(r.End), int64(lo), int64(hi), offset).Scan(&c)
 	if err != nil {
 		return 0, fmt.Errorf("completed story %d of bucket %d: %w", offset, bucket, err)
 	}
 	return analytics.Micros(c), nil
 }
 
+// topStoriesByDay is the largest range (in stories) whose top stories are
+// sorted from the day index rather than read from the top of the cost
+// index.
+const topStoriesByDay = 20_000
+
 // TopStories returns the n most expensive stories of r, ties by story id.
+// When r holds many stories, the cost index is read from the top (day + 0
+// keeps the day index out of the plan); when it holds few, they are read by
+// day and sorted (cost + 0 keeps the cost index out).
 func (s *Store) TopStories(ctx context.Context, r analytics.Range, n int) ([]analytics.StoryRow, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT story_id, user_id, day, events, created, completed, failed, chapters,
-		audio_ms, anthropic_cost, elevenlabs_cost, s3_cost FROM stories WHERE day BETWEEN $1 AND $2
-		ORDER BY `+storyCostSQL+` DESC, story_id LIMIT $3`, int32(r.Start), int32(r.End), n)
+	var inRange int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(stories), 0)::bigint FROM story_daily WHERE day BETWEEN $1 AND $2`,
+		int32(r.Start), int32(r.End)).Scan(&inRange); err != nil {
+		return nil, err
+	}
+	if inRange == 0 {
+		return nil, nil
+	}
+	q := `SELECT ` + storyRowColumns + ` FROM stories WHERE day + 0 BETWEEN $1 AND $2 ORDER BY cost DESC, story_id LIMIT $3`
+	if inRange < topStoriesByDay {
+		q = `SELECT ` + storyRowColumns + ` FROM stories WHERE day BETWEEN $1 AND $2 ORDER BY cost + 0 DESC, story_id LIMIT $3`
+	}
+	rows, _ := s.pool.Query(ctx, q, int32(r.Start), int32(r.End), n)
 	return pgx.CollectRows(rows, scanStory)
 }
+
+// storyRowColumns are read into an analytics.StoryRow by scanStory.
+const storyRowColumns = `story_id, user_id, day, events, created, completed, failed, chapters, audio_ms,
+	anthropic_cost, elevenlabs_cost, s3_cost`
 
 func scanStory(row pgx.CollectableRow) (analytics.StoryRow, error) {
 	var st analytics.StoryRow

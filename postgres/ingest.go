@@ -249,10 +249,22 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 		return err
 	}
 	spans := map[analytics.SpanKey]int64{}
+	tr := newEconTracker(d)
 	var emptied []analytics.UserMonth
 	if len(d.UserDays) > 0 {
 		var err error
-		if emptied, err = linkUserDays(ctx, conn, d, spans); err != nil {
+		if emptied, err = linkUserDays(ctx, conn, d, spans, tr); err != nil {
+			return err
+		}
+	} else if len(tr.stories) > 0 {
+		b := &pgx.Batch{}
+		tr.queueBefore(b)
+		br := conn.SendBatch(ctx, b)
+		if err := tr.readBefore(br); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
 	}
@@ -275,20 +287,50 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 			what = append(what, q.name)
 		}
 	}
+	redo := tr.queueAfter(b)
+	br := conn.SendBatch(ctx, b)
+	if err := execNamed(br, what); err != nil {
+		br.Close()
+		return err
+	}
+	stats, err := tr.readAfter(br, redo)
+	if err != nil {
+		br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+
+	// Last round trip: the unit-economics statistics, and the COMMIT.
+	b = &pgx.Batch{}
+	what = what[:0]
+	for range tr.queueStatistics(b, stats) {
+		what = append(what, "upsert unit-economics statistics")
+	}
 	b.Queue("COMMIT")
 	what = append(what, "commit")
-	br := conn.SendBatch(ctx, b)
+	br = conn.SendBatch(ctx, b)
+	if err := execNamed(br, what); err != nil {
+		br.Close()
+		return err
+	}
+	return br.Close()
+}
+
+// execNamed reads the results of the batch's first len(what) statements,
+// named by what; a COMMIT must report COMMIT (not a rollback).
+func execNamed(br pgx.BatchResults, what []string) error {
 	for _, what := range what {
 		tag, err := br.Exec()
 		if err == nil && what == "commit" && tag.String() != "COMMIT" {
 			err = fmt.Errorf("transaction rolled back (%s)", tag)
 		}
 		if err != nil {
-			br.Close()
 			return fmt.Errorf("%s: %w", what, overflowError(err))
 		}
 	}
-	return br.Close()
+	return nil
 }
 
 // lockUsersSQL locks one user_locks row per user, in array order: a new user
@@ -358,7 +400,7 @@ SELECT EXISTS (SELECT 1 FROM gone), (SELECT prev_day FROM gone), (SELECT day FRO
 // rows all exist: a keyed bulk update through the primary key), which also
 // replaces the new rows' unlinked marker. All CTEs read one snapshot, taken
 // after the new rows were inserted.
-const linkSQL = `WITH n AS (
+var linkSQL = `WITH n AS (
 	SELECT * FROM unnest($1::text[], $2::int4[]) AS n(user_id, day)
 ), cand AS (
 	SELECT n.user_id, n.day, true AS is_new FROM n
@@ -372,21 +414,24 @@ const linkSQL = `WITH n AS (
 	SELECT c.user_id, c.day, c.is_new,
 		(SELECT ua.prev_day FROM user_activity ua WHERE ua.user_id = c.user_id AND ua.day = c.day LIMIT 1) AS old_prev,
 		(SELECT p.day FROM user_activity p WHERE p.user_id = c.user_id AND p.day < c.day
-		 ORDER BY p.day DESC LIMIT 1) AS new_prev
+		 ORDER BY p.day DESC LIMIT 1) AS new_prev,
+		CASE WHEN c.is_new THEN (SELECT x.day FROM user_activity x WHERE x.user_id = c.user_id AND x.day > c.day
+			AND x.prev_day IS DISTINCT FROM ` + fmt.Sprint(unlinked) + ` ORDER BY x.day LIMIT 1) END AS next_old
 	FROM cand c
 ), relinked AS (
 	INSERT INTO user_activity AS ua (user_id, day, prev_day)
 	SELECT user_id, day, new_prev FROM linked WHERE old_prev IS DISTINCT FROM new_prev ORDER BY user_id, day
 	ON CONFLICT (user_id, day) DO UPDATE SET prev_day = excluded.prev_day
 )
-SELECT day, is_new, old_prev, new_prev FROM linked`
+SELECT user_id, day, is_new, old_prev, new_prev, next_old FROM linked`
 
 // linkUserDays locks the batch's users, adds the per-user-day deltas, inserts
 // the new user-days and relinks the prev_day chain around them, and removes
 // and unlinks the user-days left without live events, collecting the
 // active_spans deltas, each day's change in active users and the user-months
 // that lost a day.
-func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64) ([]analytics.UserMonth, error) {
+func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64,
+	tr *econTracker) ([]analytics.UserMonth, error) {
 	var users []string
 	var all userDayArrays
 	for _, ud := range d.SortedUserDays() {
@@ -397,15 +442,22 @@ func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta,
 			all.add(ud, delta)
 		}
 	}
-	// One round trip: lock the users, then add to their days. The upsert's
-	// snapshot is taken after the locks were granted.
+	// One round trip: lock the users and the stories, read what the
+	// unit-economics tracker needs of the state before, then add to the
+	// users' days. The reads' and the upsert's snapshots are taken after the
+	// locks were granted.
 	b := &pgx.Batch{}
 	b.Queue(lockUsersSQL, users)
+	tr.queueBefore(b)
 	b.Queue(addUserDaysSQL, all.args()...)
 	br := conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return nil, fmt.Errorf("lock users: %w", err)
+	}
+	if err := tr.readBefore(br); err != nil {
+		br.Close()
+		return nil, err
 	}
 	var newUsers []string
 	var newDays []int32
@@ -434,21 +486,34 @@ func linkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta,
 	if err := br.Close(); err != nil {
 		return nil, overflowError(err)
 	}
+	// The days that stay active change only their figures.
+	changed := map[analytics.UserDay]bool{}
+	for i, u := range newUsers {
+		changed[analytics.UserDay{UserID: u, Day: analytics.Day(newDays[i])}] = true
+	}
+	for _, ud := range gone {
+		changed[ud] = true
+	}
+	for ud, delta := range d.UserDays {
+		if !delta.IsZero() && !changed[ud] {
+			tr.day(ud, analytics.NoPrevDay, 0, false, 0)
+		}
+	}
 	if len(newUsers) > 0 {
-		if err := relinkNewDays(ctx, conn, d, spans, newUsers, newDays); err != nil {
+		if err := relinkNewDays(ctx, conn, d, spans, tr, newUsers, newDays); err != nil {
 			return nil, err
 		}
 	}
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	return unlinkUserDays(ctx, conn, d, spans, gone)
+	return unlinkUserDays(ctx, conn, d, spans, tr, gone)
 }
 
 // unlinkUserDays removes the user-days left without live events and
 // relinks each one's successor to its predecessor, in one round trip.
 func unlinkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64,
-	gone []analytics.UserDay) ([]analytics.UserMonth, error) {
+	tr *econTracker, gone []analytics.UserDay) ([]analytics.UserMonth, error) {
 	b := &pgx.Batch{}
 	for _, ud := range gone {
 		b.Queue(unlinkSQL, ud.UserID, int32(ud.Day))
@@ -471,6 +536,11 @@ func unlinkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelt
 		}
 		spans[analytics.SpanKey{Day: ud.Day, Prev: p}]--
 		if next != nil {
+			tr.day(ud, p, analytics.Day(*next), true, -1)
+		} else {
+			tr.day(ud, p, 0, false, -1)
+		}
+		if next != nil {
 			spans[analytics.SpanKey{Day: analytics.Day(*next), Prev: ud.Day}]--
 			spans[analytics.SpanKey{Day: analytics.Day(*next), Prev: p}]++
 		}
@@ -486,17 +556,24 @@ func unlinkUserDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelt
 // relinkNewDays links the user-days just inserted (linkSQL), collecting the
 // active_spans deltas and each day's newly active users.
 func relinkNewDays(ctx context.Context, conn *pgx.Conn, d *analytics.RollupDelta, spans map[analytics.SpanKey]int64,
-	newUsers []string, newDays []int32) error {
+	tr *econTracker, newUsers []string, newDays []int32) error {
 	rows, _ := conn.Query(ctx, linkSQL, newUsers, newDays)
+	var user string
 	var day int32
 	var isNew bool
-	var oldPrev, newPrev *int32
-	_, err := pgx.ForEachRow(rows, []any{&day, &isNew, &oldPrev, &newPrev}, func() error {
+	var oldPrev, newPrev, nextOld *int32
+	_, err := pgx.ForEachRow(rows, []any{&user, &day, &isNew, &oldPrev, &newPrev, &nextOld}, func() error {
 		np := analytics.NoPrevDay
 		if newPrev != nil {
 			np = analytics.Day(*newPrev)
 		}
 		if isNew {
+			ud := analytics.UserDay{UserID: user, Day: analytics.Day(day)}
+			if nextOld != nil {
+				tr.day(ud, np, analytics.Day(*nextOld), true, 1)
+			} else {
+				tr.day(ud, np, 0, false, 1)
+			}
 			spans[analytics.SpanKey{Day: analytics.Day(day), Prev: np}]++
 			d.Daily[analytics.Day(day)].ActiveUsers++
 			return nil

@@ -13,13 +13,34 @@ import (
 )
 
 // rollup describes one derived table: its compared columns and the query
-// that aggregates it afresh from events (the same columns, in order). Rebuild
-// fills the table from fresh; Verify compares the two.
+// that aggregates it afresh (the same columns, in order). Rebuild fills the
+// table from fresh; Verify compares the two. A fresh query may read other
+// rollups, named {user_activity}, {users} or {stories}: Rebuild reads the
+// tables it has just refilled (they come earlier in rollups), Verify their
+// own fresh aggregates, so every rollup is compared with the events.
 type rollup struct {
 	table string
 	cols  string
 	where string // rows that count (active_spans keeps zero rows after relinking)
 	fresh string
+}
+
+// freshSQL is r.fresh with the rollups it reads replaced: by their tables
+// (fromTables, for Rebuild) or by their fresh aggregates (for Verify).
+func (r rollup) freshSQL(fromTables bool) string {
+	q := r.fresh
+	for _, b := range rollups {
+		name := "{" + b.table + "}"
+		if !strings.Contains(q, name) {
+			continue
+		}
+		with := b.table
+		if !fromTables {
+			with = fmt.Sprintf("(SELECT * FROM (%s) f(%s))", b.freshSQL(false), b.cols)
+		}
+		q = strings.ReplaceAll(q, name, with)
+	}
+	return q
 }
 
 // The fresh queries mirror the ingest's deltas (analytics.BuildRollupDelta):
@@ -105,7 +126,48 @@ var rollups = []rollup{
 		fresh: `SELECT DISTINCT ON (user_id) user_id, email, ts, day FROM events
 			WHERE type = 'user_signup' AND voided_by IS NULL ORDER BY user_id, ts, email`,
 	},
+	{
+		table: "story_daily",
+		cols:  "day, status, stories, cost, audio_ms",
+		fresh: `SELECT day, ` + storyStatusSQL + `, count(*), sum(`+storyCostSQL+`)::bigint,
+				COALESCE(sum(audio_ms) FILTER (WHERE completed > 0), 0)::bigint
+			FROM {stories} s GROUP BY 1, 2`,
+	},
+	{
+		table: "story_buckets",
+		cols:  "day, bucket, stories",
+		fresh: `SELECT day, ` + fmt.Sprintf(storyBucketSQL, storyCostSQL) + `, count(*) FROM {stories} s WHERE completed > 0 GROUP BY 1, 2`,
+	},
+	{
+		table: "cohort_days",
+		cols:  "granularity, cohort, day, firsts, revenue_cents, cost",
+		fresh: cohortDaysFresh(analytics.GranularityWeek) + "\n\t\tUNION ALL\n" + cohortDaysFresh(analytics.GranularityMonth),
+	},
+	{
+		table: "unsigned_users",
+		cols:  "user_id",
+		fresh: `SELECT DISTINCT a.user_id FROM {user_activity} a WHERE NOT EXISTS (SELECT 1 FROM {users} u WHERE u.user_id = a.user_id)`,
+	},
 }
+
+// cohortDaysFresh aggregates cohort_days of one granularity from the
+// user-days of the users with a signup: on each day of a period from the
+// user's cohort on, its revenue and cost and, when it is the user's first
+// active day of the period (the previous one lies in an earlier period),
+// one first. Rows that sum to nothing are left out.
+func cohortDaysFresh(g analytics.Granularity) string {
+	return fmt.Sprintf(`SELECT '%s'::text, c, day, f, r, k FROM (
+			SELECT %s AS c, a.day, count(*) FILTER (WHERE a.prev_day IS NULL OR %s <> %s) AS f,
+				sum(a.revenue_cents)::bigint AS r, sum(a.cost)::bigint AS k
+			FROM {user_activity} a JOIN {users} u ON u.user_id = a.user_id
+			WHERE %s >= %s GROUP BY 1, 2) w
+		WHERE (f, r, k) <> (0, 0, 0)`, g, periodSQL("u.signup_day", g), periodSQL("a.prev_day", g), periodSQL("a.day", g),
+		periodSQL("a.day", g), periodSQL("u.signup_day", g))
+}
+
+// storyCostSQL is a story's cost from its parts (as the generated column
+// cost, which a fresh aggregate of stories does not have).
+const storyCostSQL = `(anthropic_cost + elevenlabs_cost + s3_cost)`
 
 // live selects the events that count: not voided, and not voids themselves.
 const live = `voided_by IS NULL AND type <> 'event_voided'`
@@ -129,8 +191,9 @@ const storyColumns = `story_id, user_id, anchor_rank, anchor_ts, day, events, cr
 // storiesFreshSQL aggregates the stories of the live events (as migration
 // 060 does): each story's anchor, the smallest (rank, ts, user_id) with rank
 // 0 for story_created and 1 for the other story events, gives its user and
-// day; the sums cover every live story event whatever its day. Both %s take
-// the same extra filter (see recomputeStoriesSQL).
+// day; the sums cover every live story event whatever its day (cost, their
+// sum, is a generated column). Both %s take the same extra filter (see
+// recomputeStoriesSQL).
 const storiesFreshSQL = `SELECT a.story_id, a.user_id, a.anchor_rank, a.ts, a.day, g.n, g.cr, g.co, g.fa, g.ch, g.au, g.an, g.el, g.s3
 	FROM (SELECT DISTINCT ON (story_id) story_id, user_id, (type <> 'story_created')::integer::bigint AS anchor_rank, ts, day
 	      FROM events WHERE story_id <> '' AND voided_by IS NULL
@@ -181,7 +244,7 @@ func (s *Store) Rebuild(ctx context.Context, loc *time.Location) error {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+r.table); err != nil {
 				return fmt.Errorf("clear %s: %w", r.table, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO `+r.table+` (`+r.cols+`) `+r.fresh); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+r.table+` (`+r.cols+`) `+r.freshSQL(true)); err != nil {
 				return fmt.Errorf("rebuild %s: %w", r.table, err)
 			}
 		}
@@ -242,7 +305,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 				(SELECT 'stored but not in a fresh aggregate'::text, * FROM (TABLE stored EXCEPT TABLE fresh) a LIMIT 20)
 				UNION ALL
 				(SELECT 'in a fresh aggregate but not stored'::text, * FROM (TABLE fresh EXCEPT TABLE stored) b LIMIT 20)`,
-				r.cols, r.table, where, r.fresh)
+				r.cols, r.table, where, r.freshSQL(false))
 			rows, err := tx.Query(ctx, q)
 			if err != nil {
 				return fmt.Errorf("compare %s: %w", r.table, err)
