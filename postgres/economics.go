@@ -271,6 +271,7 @@ func (s *Store) UnattributedUsers(ctx context.Context, r analytics.Range) (int64
 		FROM unsigned_users u`, int32(r.Start), int32(r.End)).Scan(&n)
 	return n, err
 }
+
 // storyBucketSQL is analytics.StoryCostBucket of a cost expression: the
 // number of bucket lower bounds at or below it, less one (a binary search
 // of the bounds; costs below zero share bucket 0).

@@ -129,7 +129,7 @@ var rollups = []rollup{
 	{
 		table: "story_daily",
 		cols:  "day, status, stories, cost, audio_ms",
-		fresh: `SELECT day, ` + storyStatusSQL + `, count(*), sum(`+storyCostSQL+`)::bigint,
+		fresh: `SELECT day, ` + storyStatusSQL + `, count(*), sum(` + storyCostSQL + `)::bigint,
 				COALESCE(sum(audio_ms) FILTER (WHERE completed > 0), 0)::bigint
 			FROM {stories} s GROUP BY 1, 2`,
 	},
