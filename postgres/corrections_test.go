@@ -659,7 +659,7 @@ func checkBruteForce(t *testing.T, s analytics.Store, live []analytics.Event) {
 		}
 	}
 
-	checkEconomicsBruteForce(t, s, live)
+	storetest.CheckEconomics(t, s, live)
 
 	diffs, err := s.Verify(ctx)
 	if err != nil {
