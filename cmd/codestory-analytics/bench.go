@@ -39,6 +39,14 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("find the server binary: %w", err)
 	}
+	// PostgreSQL needs an audit key. The bench's databases are its own, so
+	// unless one is configured it uses a fixed bench key (the same across
+	// runs, for the kept scale database), which the child processes inherit.
+	if os.Getenv("ANALYTICS_AUDIT_KEY") == "" && os.Getenv("ANALYTICS_AUDIT_KEY_FILE") == "" {
+		if err := os.Setenv("ANALYTICS_AUDIT_KEY", benchAuditKey); err != nil {
+			return err
+		}
+	}
 	cfg := bench.Config{
 		Engines:         strings.Split(*engines, ","),
 		PostgresURL:     *pg,
@@ -72,6 +80,10 @@ func (e env) bench(ctx context.Context, args []string) error {
 
 // startBenchServer wires the whole application on db as `serve` does, with
 // a new ingest key, on a free 127.0.0.1 port.
+// benchAuditKey is the audit key of the bench's own databases when none is
+// configured: 32 bytes, hex (sha256 of "codestory-analytics bench").
+const benchAuditKey = "c45da43afb1f6f1b16c4a3572bd7ee9b2c24ae4bd0705d88101789856fc55c47"
+
 func startBenchServer(ctx context.Context, db string) (*bench.Server, error) {
 	a, err := common{db: db, create: true, auditKeyEnv: os.Getenv("ANALYTICS_AUDIT_KEY"), auditKeyFile: os.Getenv("ANALYTICS_AUDIT_KEY_FILE")}.openApp(ctx, appOptions{})
 	if err != nil {
