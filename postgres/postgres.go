@@ -72,6 +72,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, analytics.Errorf(analytics.KindInvalid, "postgres URL: %v", err)
 	}
+	// Plan every statement for its own arguments and the tables' sizes now
+	// (unless the URL says otherwise). A cached generic plan is made once,
+	// from the statistics of that moment, and kept until the tables are
+	// analyzed again: made on empty tables it scanned them whole, and with
+	// autovacuum off it never went away (a load of 1.44M events slowed
+	// from 27k to 5.5k events/s). Planning each time cost nothing
+	// measurable: BenchmarkIngest ran 5% faster with it.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
