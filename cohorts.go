@@ -57,6 +57,19 @@ type CohortCell struct {
 	Cost           Micros
 }
 
+// NonEmptyCells drops, in place, the cells without users, revenue or cost
+// (days whose first-of-period moves cancel out, or a last cohort that
+// signed up after the end): both stores return only cells that count.
+func NonEmptyCells(cells []CohortCell) []CohortCell {
+	kept := cells[:0]
+	for _, c := range cells {
+		if c.Users != 0 || c.RevenueCents != 0 || c.Cost != 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
 // CohortsInput is the input of get_cohorts.
 type CohortsInput struct {
 	RangeInput

@@ -710,18 +710,7 @@ func TestMigration012OnExistingData(t *testing.T) {
 	// Void a third of the old events, then reprice: both find events that
 	// event_ids knows no timestamp for.
 	rng := rand.New(rand.NewPCG(14, 15))
-	var voids []analytics.Event
-	gone := map[string]bool{}
-	for _, i := range rng.Perm(len(evs))[:150] {
-		voids = append(voids, analytics.Event{ID: "v-" + evs[i].ID, Type: analytics.EventVoided, Priced: true,
-			Timestamp: storetest.T0.AddDate(0, 0, 20), Voids: evs[i].ID, Reason: "test"})
-		gone[evs[i].ID] = true
-	}
-	c, err := s.VoidEvents(ctx, voids)
-	if err != nil || c.Accepted != len(voids) {
-		t.Fatalf("VoidEvents = %+v, %v; want %d accepted", c, err, len(voids))
-	}
-	evs = slices.DeleteFunc(evs, func(e analytics.Event) bool { return gone[e.ID] })
+	evs = voidSome(t, s, rng, evs, 150, "v-", 20)
 	checkBruteForce(t, s, evs)
 	rep, err := s.RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 50}, quoteNew)
 	if err != nil {
@@ -767,4 +756,22 @@ func TestOverflowRefusesBatch(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].PaymentsCents != 1<<62 {
 		t.Errorf("daily = %+v, %v; want payments of p1 only", rows, err)
 	}
+}
+
+// voidSome voids n of evs, chosen by rng, in one call (void ids: prefix and
+// the target's id, stamped on the fixture's given day), and returns the
+// events left.
+func voidSome(t *testing.T, s *postgres.Store, rng *rand.Rand, evs []analytics.Event, n int, prefix string, day int) []analytics.Event {
+	t.Helper()
+	var voids []analytics.Event
+	gone := map[string]bool{}
+	for _, i := range rng.Perm(len(evs))[:n] {
+		voids = append(voids, analytics.Event{ID: prefix + evs[i].ID, Type: analytics.EventVoided, Priced: true,
+			Timestamp: storetest.T0.AddDate(0, 0, day), Voids: evs[i].ID, Reason: "test"})
+		gone[evs[i].ID] = true
+	}
+	if c, err := s.VoidEvents(ctx, voids); err != nil || c.Accepted != len(voids) {
+		t.Fatalf("VoidEvents = %+v, %v; want %d accepted", c, err, len(voids))
+	}
+	return slices.DeleteFunc(evs, func(e analytics.Event) bool { return gone[e.ID] })
 }

@@ -222,20 +222,7 @@ func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g anal
 	if err != nil {
 		return nil, err
 	}
-	return nonEmptyCells(out), nil
-}
-
-// nonEmptyCells drops the cells without users, revenue or cost (days whose
-// first-of-period moves cancel out, or a last cohort that signed up after
-// end).
-func nonEmptyCells(cells []analytics.CohortCell) []analytics.CohortCell {
-	kept := cells[:0]
-	for _, c := range cells {
-		if c.Users != 0 || c.RevenueCents != 0 || c.Cost != 0 {
-			kept = append(kept, c)
-		}
-	}
-	return kept
+	return analytics.NonEmptyCells(out), nil
 }
 
 // readNoJIT runs f in a read-only transaction with JIT compilation off: the

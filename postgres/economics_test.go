@@ -2,13 +2,11 @@ package postgres_test
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/internal/pgtest"
 	"github.com/codestory/analytics/postgres"
-	"github.com/codestory/analytics/storetest"
 )
 
 // TestMigration060OnExistingData takes a database with voided events back to
@@ -23,17 +21,7 @@ func TestMigration060OnExistingData(t *testing.T) {
 	if _, err := s.IngestEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	var voids []analytics.Event
-	gone := map[string]bool{}
-	for _, i := range rng.Perm(len(evs))[:150] {
-		voids = append(voids, analytics.Event{ID: "v-" + evs[i].ID, Type: analytics.EventVoided, Priced: true,
-			Timestamp: storetest.T0.AddDate(0, 0, 20), Voids: evs[i].ID, Reason: "test"})
-		gone[evs[i].ID] = true
-	}
-	if c, err := s.VoidEvents(ctx, voids); err != nil || c.Accepted != len(voids) {
-		t.Fatalf("VoidEvents = %+v, %v; want %d accepted", c, err, len(voids))
-	}
-	evs = slices.DeleteFunc(evs, func(e analytics.Event) bool { return gone[e.ID] })
+	evs = voidSome(t, s, rng, evs, 150, "v-", 20)
 	for _, q := range []string{
 		`DELETE FROM schema_migrations WHERE version IN (60, 61)`,
 		`DROP TABLE stories, story_daily, story_buckets, cohort_days, unsigned_users`,
@@ -57,16 +45,7 @@ func TestMigration060OnExistingData(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs = append(evs, more...)
-	voids, gone = nil, map[string]bool{}
-	for _, i := range rng.Perm(len(evs))[:100] {
-		voids = append(voids, analytics.Event{ID: "v2-" + evs[i].ID, Type: analytics.EventVoided, Priced: true,
-			Timestamp: storetest.T0.AddDate(0, 0, 21), Voids: evs[i].ID, Reason: "test"})
-		gone[evs[i].ID] = true
-	}
-	if c, err := s.VoidEvents(ctx, voids); err != nil || c.Accepted != len(voids) {
-		t.Fatalf("VoidEvents = %+v, %v; want %d accepted", c, err, len(voids))
-	}
-	evs = slices.DeleteFunc(evs, func(e analytics.Event) bool { return gone[e.ID] })
+	evs = voidSome(t, s, rng, evs, 100, "v2-", 21)
 	if _, err := s.RepriceEvents(ctx, analytics.RepriceOptions{BatchSize: 50}, quoteNew); err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g anal
 		return nil, err
 	}
 	if end == lastEnd || last < first {
-		return nonEmptyCells(out), nil
+		return analytics.NonEmptyCells(out), nil
 	}
 	// Few users signed up after end: read them first (CROSS JOIN keeps that
 	// order), then their days.
@@ -209,19 +209,7 @@ func (s *Store) CohortCells(ctx context.Context, from, end analytics.Day, g anal
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return nonEmptyCells(out), nil
-}
-
-// nonEmptyCells drops the cells without users (days whose first-of-period
-// moves cancel out, or a last cohort that signed up after end).
-func nonEmptyCells(cells []analytics.CohortCell) []analytics.CohortCell {
-	kept := cells[:0]
-	for _, c := range cells {
-		if c.Users != 0 || c.RevenueCents != 0 || c.Cost != 0 {
-			kept = append(kept, c)
-		}
-	}
-	return kept
+	return analytics.NonEmptyCells(out), nil
 }
 
 // UnattributedUsers counts the unsigned users active inside r.
