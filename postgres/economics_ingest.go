@@ -93,9 +93,17 @@ const lockStoriesSQL = `INSERT INTO stories AS t (story_id, user_id, anchor_rank
 const readStoriesSQL = `SELECT ` + storyRowColumns + `, anchor_rank, anchor_ts FROM stories
 	WHERE story_id = ANY($1::text[]) AND anchor_rank < 2`
 
-const readSignupDaysSQL = `SELECT user_id, signup_day FROM users WHERE user_id = ANY($1::text[])`
+// readSignupDaysSQL and readUserDaysSQL read the given users' signup days
+// and days, probing the primary key once per user (LATERAL, kept apart from
+// the join by OFFSET 0), as ingest.go's statements do: "user_id = ANY($1)"
+// over a few hundred users was planned as a parallel scan of user_activity
+// while it had no statistics (each value guessed at 0.5% of the rows), and
+// as a scan of users when they were a few percent of it.
+const readSignupDaysSQL = `SELECT s.* FROM unnest($1::text[]) AS x(user_id) CROSS JOIN LATERAL (
+	SELECT user_id, signup_day FROM users WHERE user_id = x.user_id OFFSET 0) s`
 
-const readUserDaysSQL = `SELECT user_id, day, revenue_cents, cost FROM user_activity WHERE user_id = ANY($1::text[])`
+const readUserDaysSQL = `SELECT d.* FROM unnest($1::text[]) AS x(user_id) CROSS JOIN LATERAL (
+	SELECT user_id, day, revenue_cents, cost FROM user_activity WHERE user_id = x.user_id OFFSET 0) d`
 
 // queueBefore queues, for the first round trip (after the user locks), the
 // story locks and the reads of the state before the batch.
