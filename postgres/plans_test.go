@@ -7,6 +7,7 @@ import (
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/internal/pgtest"
+	"github.com/codestory/analytics/internal/poll"
 	"github.com/codestory/analytics/postgres"
 	"github.com/codestory/analytics/storetest"
 	"github.com/jackc/pgx/v5"
@@ -80,20 +81,12 @@ func TestIngestProbesKeysAsTablesGrow(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var ins int64
-			if err := conn.QueryRow(ctx, `SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'stories'`).Scan(&ins); err != nil {
-				t.Fatal(err)
-			}
-			if ins == int64(stories) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("pg_stat_user_tables shows %d stories inserted, want %d", ins, stories)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		poll.Until(t, 30*time.Second, 200*time.Millisecond, fmt.Sprintf("pg_stat_user_tables to show %d stories inserted", stories),
+			func() bool {
+				var ins int64
+				err := conn.QueryRow(ctx, `SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'stories'`).Scan(&ins)
+				return err == nil && ins == int64(stories)
+			})
 		rows, _ := conn.Query(ctx, `SELECT relname, seq_scan FROM pg_stat_user_tables
 			WHERE relname IN ('stories', 'users', 'user_activity')`)
 		out := map[string]int64{}
