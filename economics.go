@@ -29,7 +29,8 @@ const (
 )
 
 // UserEconomicsRow is one user's figures over a range, as a store sums them
-// from the per-user-day and per-user-month rollups.
+// from the per-user-day and per-user-month rollups. Email is filled in
+// afterwards (UserEmails), for the rows a page shows.
 type UserEconomicsRow struct {
 	UserID       string
 	Email        string
@@ -180,23 +181,53 @@ func (t *Tools) UserEconomics(ctx context.Context, in EconomicsInput) (*Economic
 	if err != nil {
 		return nil, fmt.Errorf("user economics: %w", err)
 	}
-	return PageEconomics(rows, in, t.period(r))
+	res, err := PageEconomics(rows, in, t.period(r))
+	if err != nil {
+		return nil, err
+	}
+	return res, t.fillEmails(ctx, res.Users)
+}
+
+// fillEmails sets the email of every signed-up user of a page.
+func (t *Tools) fillEmails(ctx context.Context, users []UserEconomics) error {
+	ids := make([]string, len(users))
+	for i := range users {
+		ids[i] = users[i].UserID
+	}
+	emails, err := t.Store.UserEmails(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("user emails: %w", err)
+	}
+	for i := range users {
+		if e := emails[users[i].UserID]; e != "" {
+			users[i].Email = &e
+		}
+	}
+	return nil
+}
+
+// compareEconomics orders rows by the sort key in the given order, ties by
+// user id ascending.
+func compareEconomics(by, order string) func(a, b *UserEconomicsRow) int {
+	return func(a, b *UserEconomicsRow) int {
+		c := cmp.Compare(economicsKey(a, by), economicsKey(b, by))
+		if order == "desc" {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.UserID, b.UserID))
+	}
 }
 
 // SortEconomics orders rows by the sort key in the given order, ties by
 // user id ascending.
 func SortEconomics(rows []UserEconomicsRow, by, order string) {
-	slices.SortFunc(rows, func(a, b UserEconomicsRow) int {
-		c := cmp.Compare(economicsKey(&a, by), economicsKey(&b, by))
-		if order == "desc" {
-			c = -c
-		}
-		return cmp.Or(c, cmp.Compare(a.UserID, b.UserID))
-	})
+	c := compareEconomics(by, order)
+	slices.SortFunc(rows, func(a, b UserEconomicsRow) int { return c(&a, &b) })
 }
 
-// PageEconomics sums every row into the summary, orders them and cuts the
-// page after the input's cursor.
+// PageEconomics sums every row into the summary and cuts the page after the
+// input's cursor: the limit first rows of the order that follow it, found
+// without sorting the rest (a bounded heap, n·log(limit)).
 func PageEconomics(rows []UserEconomicsRow, in EconomicsInput, p Period) (*Economics, error) {
 	r := Range{Start: p.Start, End: p.End}
 	res := &Economics{Users: []UserEconomics{}, SortBy: in.SortBy, Order: in.Order, Limit: *in.Limit, Period: p}
@@ -221,38 +252,87 @@ func PageEconomics(rows []UserEconomicsRow, in EconomicsInput, p Period) (*Econo
 	res.Summary.Users = int64(len(rows))
 	res.Summary.Revenue, res.Summary.Cost, res.Summary.Margin, res.Summary.Loss = Cents(rev.V), Cents(cost.V), Cents(margin.V), Cents(loss.V)
 
-	SortEconomics(rows, in.SortBy, in.Order)
-	from := 0
+	order := compareEconomics(in.SortBy, in.Order)
+	after := rows
 	if in.Cursor != "" {
 		c, err := in.decodeCursor(r)
 		if err != nil {
 			return nil, err
 		}
-		from, _ = slices.BinarySearchFunc(rows, c, func(u UserEconomicsRow, c cursor) int {
-			v := cmp.Compare(economicsKey(&u, in.SortBy), c.value)
-			if in.Order == "desc" {
-				v = -v
+		// The cursor's row, rebuilt with its sort value: rows comparing
+		// after it follow the previous page.
+		at := cursorRow(c, in.SortBy)
+		after = make([]UserEconomicsRow, 0, len(rows))
+		for i := range rows {
+			if order(&rows[i], &at) > 0 {
+				after = append(after, rows[i])
 			}
-			// Rows up to and including the cursor's compare "before".
-			if v == 0 {
-				if u.UserID <= c.userID {
-					return -1
-				}
-				return 1
-			}
-			return v
-		})
+		}
 	}
-	page := rows[from:min(from+*in.Limit, len(rows))]
+	page := firstK(after, *in.Limit, order)
 	for i := range page {
 		res.Users = append(res.Users, economicsRow(&page[i]))
 	}
-	if end := from + len(page); end < len(rows) && len(page) > 0 {
+	if len(after) > len(page) && len(page) > 0 {
 		last := &page[len(page)-1]
 		next := in.encodeCursor(r, cursor{value: economicsKey(last, in.SortBy), userID: last.UserID})
 		res.NextCursor = &next
 	}
 	return res, nil
+}
+
+// cursorRow is a row whose sort value by the key is the cursor's.
+func cursorRow(c cursor, by string) UserEconomicsRow {
+	u := UserEconomicsRow{UserID: c.userID}
+	switch by {
+	case EconomicsByCost:
+		u.Cost = Micros(c.value)
+	case EconomicsByRevenue:
+		u.RevenueCents = c.value
+	case EconomicsByStories:
+		u.Stories = c.value
+	default: // margin = revenue − cost: a cost of −margin and no revenue
+		u.Cost = -Micros(c.value)
+	}
+	return u
+}
+
+// firstK returns the k first rows in order, sorted: a max-heap of the k
+// best seen so far, each later row replacing its top when it comes first.
+func firstK(rows []UserEconomicsRow, k int, order func(a, b *UserEconomicsRow) int) []UserEconomicsRow {
+	if len(rows) <= k {
+		out := slices.Clone(rows)
+		slices.SortFunc(out, func(a, b UserEconomicsRow) int { return order(&a, &b) })
+		return out
+	}
+	h := slices.Clone(rows[:k])
+	down := func(i int) {
+		for {
+			l, top := 2*i+1, i
+			if l < len(h) && order(&h[l], &h[top]) > 0 {
+				top = l
+			}
+			if r := l + 1; r < len(h) && order(&h[r], &h[top]) > 0 {
+				top = r
+			}
+			if top == i {
+				return
+			}
+			h[i], h[top] = h[top], h[i]
+			i = top
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for i := k; i < len(rows); i++ {
+		if order(&rows[i], &h[0]) < 0 {
+			h[0] = rows[i]
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b UserEconomicsRow) int { return order(&a, &b) })
+	return h
 }
 
 func economicsRow(u *UserEconomicsRow) UserEconomics {
@@ -292,4 +372,86 @@ func (in *StoryCostsInput) AuditDetails() map[string]any {
 // AuditDetails are the call's arguments for the audit log.
 func (in *CohortsInput) AuditDetails() map[string]any {
 	return map[string]any{"date_range": dateRange(in.RangeInput), "period": in.Period}
+}
+
+// EconomicsPlan is how a store sums a range's per-user P&L. A range holding
+// fewer user-days than lie outside it is summed from its own whole months
+// and edge days (Parts). Otherwise (FromTotals) the store starts from every
+// user's lifetime totals and subtracts the months and days of Outside: a
+// range over most of the data then reads one row per user, not one per
+// user-month.
+type EconomicsPlan struct {
+	FromTotals bool
+	Outside    []Range
+}
+
+// PlanEconomics chooses the cheaper plan for r, given the first and last
+// day with any user-day and the user-days inside and outside r (the daily
+// rollup's active users). The outside ranges are stretched to whole months:
+// no user-day lies beyond first and last.
+func PlanEconomics(r Range, first, last Day, inside, outside int64) EconomicsPlan {
+	if outside >= inside {
+		return EconomicsPlan{}
+	}
+	p := EconomicsPlan{FromTotals: true}
+	if first < r.Start {
+		p.Outside = append(p.Outside, Range{Start: monthStart(MonthOf(first)), End: r.Start - 1})
+	}
+	if last > r.End {
+		p.Outside = append(p.Outside, Range{Start: r.End + 1, End: monthStart(MonthOf(last)+1) - 1})
+	}
+	return p
+}
+
+// RangeParts are what a store sums for a union of disjoint ranges: whole
+// months (inclusive month-number pairs) from the monthly rollup, and the
+// remaining days from the daily one.
+type RangeParts struct {
+	Months [][2]int32
+	Days   []Range
+}
+
+// PartsOf splits disjoint ranges into whole months and edge days.
+func PartsOf(rs ...Range) RangeParts {
+	var p RangeParts
+	for _, r := range rs {
+		sp := SplitByMonth(r)
+		if sp.FirstMonth <= sp.LastMonth {
+			p.Months = append(p.Months, [2]int32{sp.FirstMonth, sp.LastMonth})
+		}
+		for _, e := range []Range{sp.Before, sp.After} {
+			if e.Start <= e.End {
+				p.Days = append(p.Days, e)
+			}
+		}
+	}
+	return p
+}
+
+// UserSums is one user's sums over some user-days as a store reads them:
+// the P&L figures and Calls, the api_call, payment and refund events that
+// make a user appear.
+type UserSums struct {
+	UserEconomicsRow
+	Calls int64
+}
+
+// SubtractEconomics takes each user's outside sums from their lifetime
+// totals, keeping the users with an api_call, payment or refund left in
+// the range.
+func SubtractEconomics(totals []UserSums, outside map[string]UserSums) []UserEconomicsRow {
+	out := make([]UserEconomicsRow, 0, len(totals))
+	for i := range totals {
+		u := totals[i]
+		if o, ok := outside[u.UserID]; ok {
+			u.RevenueCents -= o.RevenueCents
+			u.Cost -= o.Cost
+			u.Stories -= o.Stories
+			u.Calls -= o.Calls
+		}
+		if u.Calls > 0 {
+			out = append(out, u.UserEconomicsRow)
+		}
+	}
+	return out
 }

@@ -65,6 +65,9 @@ func (t *Tools) ExportTable(ctx context.Context, in ExportInput) (*TableExport, 
 		if err != nil {
 			return nil, err
 		}
+		if err := t.fillEmails(ctx, page.Users); err != nil {
+			return nil, err
+		}
 		out.Header = []string{"user_id", "email", "revenue_cents", "cost_cents", "margin_cents", "margin_pct", "stories", "cost_per_story_cents"}
 		for _, u := range page.Users {
 			email := ""

@@ -68,6 +68,9 @@ type RollupDelta struct {
 	Daily      map[Day]*DailyRow
 	UserDays   map[UserDay]*UserDayDelta
 	UserMonths map[UserMonth]*UserDayDelta
+	// Users sums each user's days: the lifetime totals (user_totals) that
+	// get_user_economics starts from when a range holds most of the data.
+	Users map[string]*UserDayDelta
 	Costs      map[CostKey]*CostRow
 	Signups    map[string]Signup
 	// Stories holds each touched story's delta (see StoryDelta).
@@ -88,6 +91,7 @@ func NewRollupDelta() *RollupDelta {
 		Daily:       map[Day]*DailyRow{},
 		UserDays:    map[UserDay]*UserDayDelta{},
 		UserMonths:  map[UserMonth]*UserDayDelta{},
+		Users:       map[string]*UserDayDelta{},
 		Costs:       map[CostKey]*CostRow{},
 		Signups:     map[string]Signup{},
 		Stories:     map[string]*StoryDelta{},
@@ -214,8 +218,9 @@ func (d *RollupDelta) AddEvent(e *Event, day Day, sign int64) {
 	}
 }
 
-// Finish derives the per-month deltas from the per-day ones and reports
-// ErrOverflow if any sum overflowed. Call it once, after the last AddEvent.
+// Finish derives the per-month and per-user deltas from the per-day ones
+// and reports ErrOverflow if any sum overflowed. Call it once, after the
+// last AddEvent.
 func (d *RollupDelta) Finish() error {
 	bad := &d.overflow
 	for k, ud := range d.UserDays {
@@ -225,13 +230,13 @@ func (d *RollupDelta) Finish() error {
 			um = &UserDayDelta{}
 			d.UserMonths[mk] = um
 		}
-		acc(&um.Events, ud.Events, bad)
-		acc(&um.Stories, ud.Stories, bad)
-		acc(&um.APICalls, ud.APICalls, bad)
-		acc(&um.AudioMillis, ud.AudioMillis, bad)
-		accM(&um.Cost, ud.Cost, bad)
-		acc(&um.RevenueCents, ud.RevenueCents, bad)
-		acc(&um.PayEvents, ud.PayEvents, bad)
+		um.add(ud, bad)
+		ut := d.Users[k.UserID]
+		if ut == nil {
+			ut = &UserDayDelta{}
+			d.Users[k.UserID] = ut
+		}
+		ut.add(ud, bad)
 	}
 	for _, sd := range d.Stories {
 		// A story that lost events (voids) may have lost its anchor: the
@@ -242,6 +247,27 @@ func (d *RollupDelta) Finish() error {
 		return ErrOverflow
 	}
 	return nil
+}
+
+// add adds another delta to u, flagging an overflow in bad.
+func (u *UserDayDelta) add(v *UserDayDelta, bad *bool) {
+	acc(&u.Events, v.Events, bad)
+	acc(&u.Stories, v.Stories, bad)
+	acc(&u.APICalls, v.APICalls, bad)
+	acc(&u.AudioMillis, v.AudioMillis, bad)
+	accM(&u.Cost, v.Cost, bad)
+	acc(&u.RevenueCents, v.RevenueCents, bad)
+	acc(&u.PayEvents, v.PayEvents, bad)
+}
+
+// SortedUsers returns the users of the delta's per-user totals in id order.
+func (d *RollupDelta) SortedUsers() []string {
+	out := make([]string, 0, len(d.Users))
+	for k := range d.Users {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // IsZero reports whether the user-day delta changes nothing.

@@ -150,8 +150,11 @@ type Store interface {
 type EconomicsStore interface {
 	// UserEconomics sums each user's revenue, cost and story_created events
 	// inside r, for the users with an api_call, payment or refund in r, in
-	// no particular order.
+	// no particular order, without emails.
 	UserEconomics(ctx context.Context, r Range) ([]UserEconomicsRow, error)
+	// UserEmails returns the signup email of each of the given users that
+	// has one.
+	UserEmails(ctx context.Context, ids []string) (map[string]string, error)
 	// Stories returns the stories whose day (see StoryAnchor) lies inside
 	// r, in no particular order (the stories export).
 	Stories(ctx context.Context, r Range) ([]StoryRow, error)

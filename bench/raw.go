@@ -20,6 +20,7 @@ type rawStore struct {
 	d               dialect
 
 	stories   analytics.StoryRows // the last Stories answer, for storiesOf
+	emails    map[string]string   // the emails of the last UserEconomics answer
 	storiesOf analytics.Range
 }
 

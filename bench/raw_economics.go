@@ -31,6 +31,7 @@ func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]anal
 	}
 	defer rows.Close()
 	var out []analytics.UserEconomicsRow
+	s.emails = map[string]string{}
 	for rows.Next() {
 		var u analytics.UserEconomicsRow
 		var cost int64
@@ -38,9 +39,24 @@ func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]anal
 			return nil, err
 		}
 		u.Cost = analytics.Micros(cost)
+		if u.Email != "" {
+			s.emails[u.UserID] = u.Email
+		}
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// UserEmails answers from the emails the last UserEconomics joined from
+// the signup events.
+func (s *rawStore) UserEmails(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if e, ok := s.emails[id]; ok {
+			out[id] = e
+		}
+	}
+	return out, nil
 }
 
 // Stories groups every story event by story and keeps those whose anchor

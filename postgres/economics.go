@@ -118,34 +118,112 @@ func queueStories(b *pgx.Batch, stories map[string]*analytics.StoryDelta) int {
 	return n
 }
 
-// UserEconomics sums every user's revenue, cost and stories inside r: whole
-// months from user_month, the days around them from user_activity (as
-// UserTotals), for the users with an api_call, payment or refund in r.
+// UserEconomics sums every user's revenue, cost and stories inside r, as
+// analytics.PlanEconomics chooses: from the whole months and edge days
+// inside r, or from user_totals less the months and days outside r, in one
+// snapshot.
 func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analytics.UserEconomicsRow, error) {
-	sp := analytics.SplitByMonth(r)
 	var out []analytics.UserEconomicsRow
-	err := s.readNoJIT(ctx, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT p.user_id, COALESCE(u.email, ''), p.rev, p.cost, p.stories
-		FROM (SELECT user_id, sum(rev)::bigint AS rev, sum(cost)::bigint AS cost, sum(stories)::bigint AS stories
-		      FROM (SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
-		            FROM user_month WHERE month BETWEEN $1 AND $2
-		            UNION ALL
-		            SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events
-		            FROM user_activity WHERE day BETWEEN $3 AND $4 OR day BETWEEN $5 AND $6) x
-		      GROUP BY user_id HAVING sum(n) > 0) p
-		LEFT JOIN users u ON u.user_id = p.user_id`,
-			sp.FirstMonth, sp.LastMonth, int32(sp.Before.Start), int32(sp.Before.End), int32(sp.After.Start), int32(sp.After.End))
-		var err error
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (analytics.UserEconomicsRow, error) {
-			var u analytics.UserEconomicsRow
-			var cost int64
-			err := row.Scan(&u.UserID, &u.Email, &u.RevenueCents, &cost, &u.Stories)
-			u.Cost = analytics.Micros(cost)
-			return u, err
-		})
-		return err
+	err := s.readSnapshot(ctx, func(tx pgx.Tx) error {
+		var inside, outside int64
+		var first, last *int32
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(sum(active_users) FILTER (WHERE day BETWEEN $1 AND $2), 0)::bigint,
+			COALESCE(sum(active_users) FILTER (WHERE day NOT BETWEEN $1 AND $2), 0)::bigint, min(day), max(day)
+			FROM daily_metrics`, int32(r.Start), int32(r.End)).Scan(&inside, &outside, &first, &last); err != nil {
+			return fmt.Errorf("user-days of the range: %w", err)
+		}
+		if inside == 0 {
+			return nil
+		}
+		plan := analytics.PlanEconomics(r, analytics.Day(*first), analytics.Day(*last), inside, outside)
+		if !plan.FromTotals {
+			sums, err := sumUsers(ctx, tx, analytics.PartsOf(r))
+			for _, u := range sums {
+				if u.Calls > 0 {
+					out = append(out, u.UserEconomicsRow)
+				}
+			}
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events FROM user_totals`)
+		totals, err := pgx.CollectRows(rows, scanUserSums)
+		if err != nil {
+			return fmt.Errorf("user totals: %w", err)
+		}
+		outs := map[string]analytics.UserSums{}
+		if len(plan.Outside) > 0 {
+			sums, err := sumUsers(ctx, tx, analytics.PartsOf(plan.Outside...))
+			if err != nil {
+				return err
+			}
+			for _, u := range sums {
+				outs[u.UserID] = u
+			}
+		}
+		out = analytics.SubtractEconomics(totals, outs)
+		return nil
 	})
 	return out, err
+}
+
+// sumUsers sums each user's months and days of p.
+func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analytics.UserSums, error) {
+	var parts []string
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if len(p.Months) > 0 {
+		var or []string
+		for _, m := range p.Months {
+			or = append(or, "month BETWEEN "+param(m[0])+" AND "+param(m[1]))
+		}
+		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_month WHERE `+strings.Join(or, " OR "))
+	}
+	if len(p.Days) > 0 {
+		var or []string
+		for _, d := range p.Days {
+			or = append(or, "day BETWEEN "+param(int32(d.Start))+" AND "+param(int32(d.End)))
+		}
+		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_activity WHERE `+strings.Join(or, " OR "))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT user_id, sum(rev)::bigint, sum(cost)::bigint, sum(stories)::bigint, sum(n)::bigint
+		FROM (`+strings.Join(parts, " UNION ALL ")+`) x GROUP BY user_id`, args...)
+	sums, err := pgx.CollectRows(rows, scanUserSums)
+	if err != nil {
+		return nil, fmt.Errorf("user sums: %w", err)
+	}
+	return sums, nil
+}
+
+// scanUserSums reads a (user_id, revenue, cost, stories, calls) row.
+func scanUserSums(row pgx.CollectableRow) (analytics.UserSums, error) {
+	var u analytics.UserSums
+	var cost int64
+	err := row.Scan(&u.UserID, &u.RevenueCents, &cost, &u.Stories, &u.Calls)
+	u.Cost = analytics.Micros(cost)
+	return u, err
+}
+
+// UserEmails returns the email of each given user that has signed up.
+func (s *Store) UserEmails(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	rows, _ := s.pool.Query(ctx, `SELECT user_id, email FROM users WHERE user_id = ANY($1::text[])`, ids)
+	var id, email string
+	_, err := pgx.ForEachRow(rows, []any{&id, &email}, func() error {
+		out[id] = email
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user emails: %w", err)
+	}
+	return out, nil
 }
 
 // Stories returns the stories whose day lies inside r.

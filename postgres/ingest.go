@@ -278,6 +278,7 @@ func applyDeltaAndCommit(ctx context.Context, conn *pgx.Conn, d *analytics.Rollu
 		{"upsert active spans", queueSpans(b, spans)},
 		{"upsert user months", queueUserMonths(b, d)},
 		{"drop emptied user months", queueEmptiedMonths(b, emptied)},
+		{"upsert user totals", queueUserTotals(b, d)},
 		{"upsert cost rollup", queueCosts(b, d.Costs)},
 		{"upsert stories", queueStories(b, d.Stories)},
 		{"upsert users", queueSignups(b, d.Signups)},
@@ -733,6 +734,40 @@ func queueUserMonths(b *pgx.Batch, d *analytics.RollupDelta) int {
 	}
 	b.Queue(upsertUserMonthSQL, users, months, stories, calls, audio, cost, revenue, pays)
 	return 1
+}
+
+var upsertUserTotalsSQL = additiveUpsert("user_totals", 1, append([]column{{"user_id", "text"}},
+	int8s("events", "stories_created", "api_calls", "pay_events", "revenue_cents", "cost")...)...)
+
+// dropEmptyTotalsSQL deletes the given users' totals left without events.
+const dropEmptyTotalsSQL = `DELETE FROM user_totals WHERE user_id = ANY($1::text[]) AND events = 0`
+
+// queueUserTotals upserts each touched user's lifetime totals (in user
+// order, under the user locks taken first) and drops the rows a correction
+// emptied.
+func queueUserTotals(b *pgx.Batch, d *analytics.RollupDelta) int {
+	var users, lowered []string
+	var events, stories, calls, pays, revenue, cost []int64
+	for _, u := range d.SortedUsers() {
+		v := d.Users[u]
+		if v.IsZero() {
+			continue
+		}
+		users, events, stories, calls = append(users, u), append(events, v.Events), append(stories, v.Stories), append(calls, v.APICalls)
+		pays, revenue, cost = append(pays, v.PayEvents), append(revenue, v.RevenueCents), append(cost, int64(v.Cost))
+		if v.Events < 0 {
+			lowered = append(lowered, u)
+		}
+	}
+	if len(users) == 0 {
+		return 0
+	}
+	b.Queue(upsertUserTotalsSQL, users, events, stories, calls, pays, revenue, cost)
+	if len(lowered) == 0 {
+		return 1
+	}
+	b.Queue(dropEmptyTotalsSQL, lowered)
+	return 2
 }
 
 // dropEmptyMonthSQL deletes a user's month row once none of the user's days

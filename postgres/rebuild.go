@@ -74,6 +74,17 @@ var rollups = []rollup{
 			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY 1, 2`,
 	},
 	{
+		table: "user_totals",
+		cols:  "user_id, events, stories_created, api_calls, pay_events, revenue_cents, cost",
+		fresh: `SELECT user_id, count(*),
+				count(*) FILTER (WHERE type = 'story_created'),
+				count(*) FILTER (WHERE type = 'api_call'),
+				` + payEventsSQL + `,
+				` + revenueSQL + `,
+				COALESCE(sum(cost) FILTER (WHERE type = 'api_call'), 0)::bigint
+			FROM events WHERE user_id <> '' AND ` + live + ` GROUP BY user_id`,
+	},
+	{
 		table: "stories",
 		cols:  storyColumns,
 		fresh: fmt.Sprintf(storiesFreshSQL, "", ""),

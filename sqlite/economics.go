@@ -4,40 +4,142 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	analytics "github.com/codestory/analytics"
 )
 
-// UserEconomics sums every user's revenue, cost and stories inside r: whole
-// months from user_month, the days around them from user_activity.
+// UserEconomics sums every user's revenue, cost and stories inside r, as
+// analytics.PlanEconomics chooses: from the whole months and edge days
+// inside r, or from user_totals less the months and days outside r.
 func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analytics.UserEconomicsRow, error) {
-	sp := analytics.SplitByMonth(r)
-	rows, err := s.read.QueryContext(ctx, `SELECT p.user_id, COALESCE(u.email, ''), p.rev, p.cost, p.stories
-		FROM (SELECT user_id, SUM(rev) AS rev, SUM(cost) AS cost, SUM(stories) AS stories, SUM(n) AS n
-		      FROM (SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
-		            FROM user_month WHERE month BETWEEN ? AND ?
-		            UNION ALL
-		            SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events
-		            FROM user_activity WHERE day BETWEEN ? AND ? OR day BETWEEN ? AND ?)
-		      GROUP BY user_id) p
-		LEFT JOIN users u ON u.user_id = p.user_id
-		WHERE p.n > 0`,
-		sp.FirstMonth, sp.LastMonth, int64(sp.Before.Start), int64(sp.Before.End), int64(sp.After.Start), int64(sp.After.End))
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var inside, outside int64
+	var first, last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN day BETWEEN ? AND ? THEN active_users END), 0),
+		COALESCE(SUM(CASE WHEN day BETWEEN ? AND ? THEN 0 ELSE active_users END), 0), MIN(day), MAX(day)
+		FROM daily_metrics`, int64(r.Start), int64(r.End), int64(r.Start), int64(r.End)).Scan(&inside, &outside, &first, &last); err != nil {
+		return nil, fmt.Errorf("user-days of the range: %w", err)
+	}
+	if inside == 0 {
+		return nil, nil
+	}
+	plan := analytics.PlanEconomics(r, analytics.Day(first.Int64), analytics.Day(last.Int64), inside, outside)
+	if !plan.FromTotals {
+		sums, err := sumUsers(ctx, tx, analytics.PartsOf(r))
+		if err != nil {
+			return nil, err
+		}
+		var out []analytics.UserEconomicsRow
+		for _, u := range sums {
+			if u.Calls > 0 {
+				out = append(out, u.UserEconomicsRow)
+			}
+		}
+		return out, nil
+	}
+	totals, err := scanUserSums(tx.QueryContext(ctx, `SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events
+		FROM user_totals`))
+	if err != nil {
+		return nil, fmt.Errorf("user totals: %w", err)
+	}
+	out := map[string]analytics.UserSums{}
+	if len(plan.Outside) > 0 {
+		sums, err := sumUsers(ctx, tx, analytics.PartsOf(plan.Outside...))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range sums {
+			out[u.UserID] = u
+		}
+	}
+	return analytics.SubtractEconomics(totals, out), nil
+}
+
+// sumUsers sums each user's months and days of p.
+func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserSums, error) {
+	var parts []string
+	var args []any
+	if len(p.Months) > 0 {
+		var or []string
+		for _, m := range p.Months {
+			or = append(or, "month BETWEEN ? AND ?")
+			args = append(args, m[0], m[1])
+		}
+		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_month WHERE `+strings.Join(or, " OR "))
+	}
+	if len(p.Days) > 0 {
+		var or []string
+		for _, d := range p.Days {
+			or = append(or, "day BETWEEN ? AND ?")
+			args = append(args, int64(d.Start), int64(d.End))
+		}
+		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_activity WHERE `+strings.Join(or, " OR "))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	sums, err := scanUserSums(tx.QueryContext(ctx, `SELECT user_id, SUM(rev), SUM(cost), SUM(stories), SUM(n)
+		FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY user_id`, args...))
+	if err != nil {
+		return nil, fmt.Errorf("user sums: %w", err)
+	}
+	return sums, nil
+}
+
+// scanUserSums reads (user_id, revenue, cost, stories, calls) rows.
+func scanUserSums(rows *sql.Rows, err error) ([]analytics.UserSums, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []analytics.UserEconomicsRow
+	var out []analytics.UserSums
 	for rows.Next() {
-		var u analytics.UserEconomicsRow
+		var u analytics.UserSums
 		var cost int64
-		if err := rows.Scan(&u.UserID, &u.Email, &u.RevenueCents, &cost, &u.Stories); err != nil {
+		if err := rows.Scan(&u.UserID, &u.RevenueCents, &cost, &u.Stories, &u.Calls); err != nil {
 			return nil, err
 		}
 		u.Cost = analytics.Micros(cost)
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// UserEmails returns the email of each given user that has signed up.
+func (s *Store) UserEmails(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT user_id, email FROM users WHERE user_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("user emails: %w", err)
+		}
+		for rows.Next() {
+			var id, email string
+			if err := rows.Scan(&id, &email); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = email
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Stories returns the stories whose day lies inside r.

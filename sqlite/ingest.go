@@ -200,6 +200,20 @@ func applyDelta(ctx context.Context, t txStmts, d *analytics.RollupDelta) error 
 			return fmt.Errorf("upsert user month: %w", err)
 		}
 	}
+	for _, user := range d.SortedUsers() {
+		v := d.Users[user]
+		if v.IsZero() {
+			continue
+		}
+		if _, err := t.exec(ctx, t.st.addUserTotals, user, v.Events, v.Stories, v.APICalls, v.PayEvents, v.RevenueCents, int64(v.Cost)); err != nil {
+			return fmt.Errorf("upsert user totals: %w", err)
+		}
+		if v.Events < 0 {
+			if _, err := t.exec(ctx, t.st.dropUserTotals, user); err != nil {
+				return fmt.Errorf("drop empty user totals: %w", err)
+			}
+		}
+	}
 	for um := range emptied {
 		first, last := analytics.MonthDays(um.Month)
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM user_month WHERE user_id = ? AND month = ? AND NOT EXISTS (

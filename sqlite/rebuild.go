@@ -41,6 +41,12 @@ var rollups = []rollup{
 			FROM {user_activity} GROUP BY 1, 2`},
 	},
 	{
+		table: "user_totals", key: "user_id", cols: "user_id, events, stories_created, api_calls, pay_events, revenue_cents, cost",
+		fill: []string{`INSERT INTO {T} (user_id, events, stories_created, api_calls, pay_events, revenue_cents, cost)
+			SELECT user_id, SUM(events), SUM(stories_created), SUM(api_calls), SUM(pay_events), SUM(revenue_cents), SUM(cost)
+			FROM {user_activity} GROUP BY user_id`},
+	},
+	{
 		table: "stories", key: "story_id",
 		cols: `story_id, user_id, anchor_rank, anchor_ts, day, events, created, completed, failed, chapters, audio_ms,
 			anthropic_cost, elevenlabs_cost, s3_cost, cost`,

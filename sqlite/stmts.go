@@ -9,8 +9,8 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addSpan, addDaily, addCost, upsertUser, addStory, addStoryDaily, dropStoryDaily, addStoryBucket, dropStoryBucket, addCohortDay, dropCohortDay *sql.Stmt
-	all                                                                                                                                                                                                                                                          []*sql.Stmt
+	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addUserTotals, dropUserTotals, addSpan, addDaily, addCost, upsertUser, addStory, addStoryDaily, dropStoryDaily, addStoryBucket, dropStoryBucket, addCohortDay, dropCohortDay *sql.Stmt
+	all                                                                                                                                                                                                                                                                                         []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -35,6 +35,13 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 			ON CONFLICT (user_id, month) DO UPDATE SET stories_created = stories_created + excluded.stories_created,
 			api_calls = api_calls + excluded.api_calls, audio_ms = audio_ms + excluded.audio_ms, cost = cost + excluded.cost,
 			revenue_cents = revenue_cents + excluded.revenue_cents, pay_events = pay_events + excluded.pay_events`},
+		{&st.addUserTotals, `INSERT INTO user_totals (user_id, events, stories_created, api_calls, pay_events, revenue_cents, cost)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET events = events + excluded.events,
+			stories_created = stories_created + excluded.stories_created, api_calls = api_calls + excluded.api_calls,
+			pay_events = pay_events + excluded.pay_events, revenue_cents = revenue_cents + excluded.revenue_cents,
+			cost = cost + excluded.cost`},
+		{&st.dropUserTotals, `DELETE FROM user_totals WHERE user_id = ? AND events = 0`},
 		{&st.addSpan, `INSERT INTO active_spans (day, prev_day, users) VALUES (?, ?, ?)
 			ON CONFLICT (day, prev_day) DO UPDATE SET users = users + excluded.users`},
 		{&st.addDaily, addDailySQL},

@@ -214,6 +214,7 @@ func testVoidBruteForce(t *testing.T, h Harness) {
 	rng := rand.New(rand.NewPCG(31, 37))
 	all := randomEvents(rng, "vb", 1500)
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	all = append(all, edgeEvents("vb")...)
 	voided := map[string]bool{}
 	var voids []analytics.Event
 	for i := 0; i < len(all); i += 100 {
