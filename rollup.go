@@ -70,9 +70,9 @@ type RollupDelta struct {
 	UserMonths map[UserMonth]*UserDayDelta
 	// Users sums each user's days: the lifetime totals (user_totals) that
 	// get_user_economics starts from when a range holds most of the data.
-	Users map[string]*UserDayDelta
-	Costs      map[CostKey]*CostRow
-	Signups    map[string]Signup
+	Users   map[string]*UserDayDelta
+	Costs   map[CostKey]*CostRow
+	Signups map[string]Signup
 	// Stories holds each touched story's delta (see StoryDelta).
 	Stories map[string]*StoryDelta
 	// ResignUsers are users one of whose signups was taken out: the store

@@ -328,7 +328,7 @@ func testEconomicsTools(t *testing.T, h Harness) {
 	all := randomEvents(rng, "ec", 1400)
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	all = append(all, edgeEvents("ec")...) // late: never voided
-	late := all[1200:] // arrive after the voids and the reprice
+	late := all[1200:]                     // arrive after the voids and the reprice
 	for i := 0; i < 1200; i += 150 {
 		ingest(t, s, all[i:i+150]...)
 	}
