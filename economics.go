@@ -37,6 +37,9 @@ type UserEconomicsRow struct {
 	RevenueCents int64 // payments − refunds, whole cents
 	Cost         Micros
 	Stories      int64 // story_created events
+	// Calls counts the api_call, payment and refund events: a user with
+	// none in the range does not appear in it.
+	Calls int64
 }
 
 // Margin is revenue − cost.
@@ -428,21 +431,12 @@ func PartsOf(rs ...Range) RangeParts {
 	return p
 }
 
-// UserSums is one user's sums over some user-days as a store reads them:
-// the P&L figures and Calls, the api_call, payment and refund events that
-// make a user appear.
-type UserSums struct {
-	UserEconomicsRow
-	Calls int64
-}
-
 // SubtractEconomics takes each user's outside sums from their lifetime
-// totals, keeping the users with an api_call, payment or refund left in
-// the range.
-func SubtractEconomics(totals []UserSums, outside map[string]UserSums) []UserEconomicsRow {
-	out := make([]UserEconomicsRow, 0, len(totals))
-	for i := range totals {
-		u := totals[i]
+// totals, in place, keeping the users with an api_call, payment or refund
+// left in the range.
+func SubtractEconomics(totals []UserEconomicsRow, outside map[string]UserEconomicsRow) []UserEconomicsRow {
+	out := totals[:0]
+	for _, u := range totals {
 		if o, ok := outside[u.UserID]; ok {
 			u.RevenueCents -= o.RevenueCents
 			u.Cost -= o.Cost
@@ -450,7 +444,7 @@ func SubtractEconomics(totals []UserSums, outside map[string]UserSums) []UserEco
 			u.Calls -= o.Calls
 		}
 		if u.Calls > 0 {
-			out = append(out, u.UserEconomicsRow)
+			out = append(out, u)
 		}
 	}
 	return out

@@ -24,7 +24,7 @@ func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]anal
 			` + when("type IN ('api_call', 'payment', 'refund')", "1") + ` AS n
 		FROM events WHERE ts >= ? AND ts < ? AND user_id <> '' AND ` + rawLive + ` GROUP BY user_id
 	), s AS (` + rawSignupsSQL + `)
-	SELECT t.user_id, COALESCE(s.email, ''), t.rev, t.cost, t.stories FROM t LEFT JOIN s ON s.user_id = t.user_id WHERE t.n > 0`
+	SELECT t.user_id, COALESCE(s.email, ''), t.rev, t.cost, t.stories, t.n FROM t LEFT JOIN s ON s.user_id = t.user_id WHERE t.n > 0`
 	rows, err := s.db.QueryContext(ctx, s.d.q(q), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("raw user economics: %w", err)
@@ -35,7 +35,7 @@ func (s *rawStore) UserEconomics(ctx context.Context, r analytics.Range) ([]anal
 	for rows.Next() {
 		var u analytics.UserEconomicsRow
 		var cost int64
-		if err := rows.Scan(&u.UserID, &u.Email, &u.RevenueCents, &cost, &u.Stories); err != nil {
+		if err := rows.Scan(&u.UserID, &u.Email, &u.RevenueCents, &cost, &u.Stories, &u.Calls); err != nil {
 			return nil, err
 		}
 		u.Cost = analytics.Micros(cost)

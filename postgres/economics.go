@@ -138,11 +138,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 		plan := analytics.PlanEconomics(r, analytics.Day(*first), analytics.Day(*last), inside, outside)
 		if !plan.FromTotals {
 			sums, err := sumUsers(ctx, tx, analytics.PartsOf(r))
-			for _, u := range sums {
-				if u.Calls > 0 {
-					out = append(out, u.UserEconomicsRow)
-				}
-			}
+			out = analytics.SubtractEconomics(sums, nil)
 			return err
 		}
 		rows, _ := tx.Query(ctx, `SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events FROM user_totals`)
@@ -150,7 +146,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 		if err != nil {
 			return fmt.Errorf("user totals: %w", err)
 		}
-		outs := map[string]analytics.UserSums{}
+		outs := map[string]analytics.UserEconomicsRow{}
 		if len(plan.Outside) > 0 {
 			sums, err := sumUsers(ctx, tx, analytics.PartsOf(plan.Outside...))
 			if err != nil {
@@ -167,7 +163,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 }
 
 // sumUsers sums each user's months and days of p.
-func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analytics.UserSums, error) {
+func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
 	param := func(v any) string {
@@ -203,8 +199,8 @@ func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analyti
 }
 
 // scanUserSums reads a (user_id, revenue, cost, stories, calls) row.
-func scanUserSums(row pgx.CollectableRow) (analytics.UserSums, error) {
-	var u analytics.UserSums
+func scanUserSums(row pgx.CollectableRow) (analytics.UserEconomicsRow, error) {
+	var u analytics.UserEconomicsRow
 	var cost int64
 	err := row.Scan(&u.UserID, &u.RevenueCents, &cost, &u.Stories, &u.Calls)
 	u.Cost = analytics.Micros(cost)

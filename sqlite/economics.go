@@ -31,23 +31,19 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 	plan := analytics.PlanEconomics(r, analytics.Day(first.Int64), analytics.Day(last.Int64), inside, outside)
 	if !plan.FromTotals {
 		sums, err := sumUsers(ctx, tx, analytics.PartsOf(r))
-		if err != nil {
-			return nil, err
-		}
-		var out []analytics.UserEconomicsRow
-		for _, u := range sums {
-			if u.Calls > 0 {
-				out = append(out, u.UserEconomicsRow)
-			}
-		}
-		return out, nil
+		return analytics.SubtractEconomics(sums, nil), err
 	}
-	totals, err := scanUserSums(tx.QueryContext(ctx, `SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events
-		FROM user_totals`))
+	var users int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM user_totals`).Scan(&users); err != nil {
+		return nil, fmt.Errorf("user totals: %w", err)
+	}
+	totals, err := scanUserSums(users, func() (*sql.Rows, error) {
+		return tx.QueryContext(ctx, `SELECT user_id, revenue_cents, cost, stories_created, api_calls + pay_events FROM user_totals`)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("user totals: %w", err)
 	}
-	out := map[string]analytics.UserSums{}
+	out := map[string]analytics.UserEconomicsRow{}
 	if len(plan.Outside) > 0 {
 		sums, err := sumUsers(ctx, tx, analytics.PartsOf(plan.Outside...))
 		if err != nil {
@@ -61,7 +57,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 }
 
 // sumUsers sums each user's months and days of p.
-func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserSums, error) {
+func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
 	if len(p.Months) > 0 {
@@ -85,23 +81,27 @@ func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analyt
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	sums, err := scanUserSums(tx.QueryContext(ctx, `SELECT user_id, SUM(rev), SUM(cost), SUM(stories), SUM(n)
-		FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY user_id`, args...))
+	sums, err := scanUserSums(0, func() (*sql.Rows, error) {
+		return tx.QueryContext(ctx, `SELECT user_id, SUM(rev), SUM(cost), SUM(stories), SUM(n)
+			FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY user_id`, args...)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("user sums: %w", err)
 	}
 	return sums, nil
 }
 
-// scanUserSums reads (user_id, revenue, cost, stories, calls) rows.
-func scanUserSums(rows *sql.Rows, err error) ([]analytics.UserSums, error) {
+// scanUserSums reads (user_id, revenue, cost, stories, calls) rows, about
+// size of them.
+func scanUserSums(size int, query func() (*sql.Rows, error)) ([]analytics.UserEconomicsRow, error) {
+	rows, err := query()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []analytics.UserSums
+	out := make([]analytics.UserEconomicsRow, 0, size)
 	for rows.Next() {
-		var u analytics.UserSums
+		var u analytics.UserEconomicsRow
 		var cost int64
 		if err := rows.Scan(&u.UserID, &u.RevenueCents, &cost, &u.Stories, &u.Calls); err != nil {
 			return nil, err

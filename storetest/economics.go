@@ -45,12 +45,15 @@ func (o oracle) economics(r analytics.Range) []analytics.UserEconomicsRow {
 		switch e.Type {
 		case analytics.EventAPICall:
 			u.Cost += e.Cost
+			u.Calls++
 			appears[e.UserID] = true
 		case analytics.EventPayment:
 			u.RevenueCents += e.AmountCents
+			u.Calls++
 			appears[e.UserID] = true
 		case analytics.EventRefund:
 			u.RevenueCents -= e.AmountCents
+			u.Calls++
 			appears[e.UserID] = true
 		case analytics.EventStoryCreated:
 			u.Stories++
