@@ -25,9 +25,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// WriterCacheKiB is the page cache of the write connection, in KiB.
-const WriterCacheKiB = 65536
-
 // Options configure Open.
 type Options struct {
 	// Location is the reporting time zone. Nil keeps the zone the database
@@ -61,12 +58,6 @@ func dsn(path string, immediate bool) string {
 	}
 	if immediate {
 		q.Set("_txlock", "immediate")
-		// The one writer keeps a page cache of WriterCacheKiB: each batch
-		// touches pages all over the events' id and story indexes and the
-		// rollups, and with SQLite's default 2 MiB most of them are read
-		// back from the file every batch once the database is large. The
-		// readers keep the default (there may be eight of them).
-		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", WriterCacheKiB))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
