@@ -407,26 +407,44 @@ func PlanEconomics(r Range, first, last Day, inside, outside int64) EconomicsPla
 }
 
 // RangeParts are what a store sums for a union of disjoint ranges: whole
-// months (inclusive month-number pairs) from the monthly rollup, and the
-// remaining days from the daily one.
+// months (inclusive month-number pairs) from the monthly rollup, and days
+// from the daily one, less the MinusDays: an edge covering more than half
+// its month is read as the month less the days it leaves out, so an edge
+// never reads more than half a month of user-days.
 type RangeParts struct {
-	Months [][2]int32
-	Days   []Range
+	Months    [][2]int32
+	Days      []Range
+	MinusDays []Range
 }
 
 // PartsOf splits disjoint ranges into whole months and edge days.
 func PartsOf(rs ...Range) RangeParts {
 	var p RangeParts
+	edge := func(e Range) {
+		if e.Start > e.End {
+			return
+		}
+		m := MonthOf(e.Start)
+		first, last := MonthDays(m)
+		if 2*(e.End-e.Start+1) <= last-first+1 {
+			p.Days = append(p.Days, e)
+			return
+		}
+		p.Months = append(p.Months, [2]int32{m, m})
+		if first < e.Start {
+			p.MinusDays = append(p.MinusDays, Range{Start: first, End: e.Start - 1})
+		}
+		if e.End < last {
+			p.MinusDays = append(p.MinusDays, Range{Start: e.End + 1, End: last})
+		}
+	}
 	for _, r := range rs {
 		sp := SplitByMonth(r)
 		if sp.FirstMonth <= sp.LastMonth {
 			p.Months = append(p.Months, [2]int32{sp.FirstMonth, sp.LastMonth})
 		}
-		for _, e := range []Range{sp.Before, sp.After} {
-			if e.Start <= e.End {
-				p.Days = append(p.Days, e)
-			}
-		}
+		edge(sp.Before)
+		edge(sp.After)
 	}
 	return p
 }

@@ -162,7 +162,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 	return out, err
 }
 
-// sumUsers sums each user's months and days of p.
+// sumUsers sums each user's months and days of p, less its MinusDays.
 func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
@@ -184,6 +184,14 @@ func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analyti
 			or = append(or, "day BETWEEN "+param(int32(d.Start))+" AND "+param(int32(d.End)))
 		}
 		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_activity WHERE `+strings.Join(or, " OR "))
+	}
+	if len(p.MinusDays) > 0 {
+		var or []string
+		for _, d := range p.MinusDays {
+			or = append(or, "day BETWEEN "+param(int32(d.Start))+" AND "+param(int32(d.End)))
+		}
+		parts = append(parts, `SELECT user_id, -revenue_cents AS rev, -cost, -stories_created AS stories, -(api_calls + pay_events) AS n
 			FROM user_activity WHERE `+strings.Join(or, " OR "))
 	}
 	if len(parts) == 0 {

@@ -56,7 +56,7 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 	return analytics.SubtractEconomics(totals, out), nil
 }
 
-// sumUsers sums each user's months and days of p.
+// sumUsers sums each user's months and days of p, less its MinusDays.
 func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
@@ -76,6 +76,15 @@ func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analyt
 			args = append(args, int64(d.Start), int64(d.End))
 		}
 		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
+			FROM user_activity WHERE `+strings.Join(or, " OR "))
+	}
+	if len(p.MinusDays) > 0 {
+		var or []string
+		for _, d := range p.MinusDays {
+			or = append(or, "day BETWEEN ? AND ?")
+			args = append(args, int64(d.Start), int64(d.End))
+		}
+		parts = append(parts, `SELECT user_id, -revenue_cents AS rev, -cost, -stories_created AS stories, -(api_calls + pay_events) AS n
 			FROM user_activity WHERE `+strings.Join(or, " OR "))
 	}
 	if len(parts) == 0 {
