@@ -417,6 +417,36 @@ type RangeParts struct {
 	MinusDays []Range
 }
 
+// PartGroup is one group of RangeParts for a store's query: month-number
+// or day bounds (inclusive pairs), read from the monthly rollup or the
+// daily one, added or (Minus) subtracted.
+type PartGroup struct {
+	Monthly, Minus bool
+	Bounds         [][2]int64
+}
+
+// Groups are the parts' non-empty groups.
+func (p RangeParts) Groups() []PartGroup {
+	var out []PartGroup
+	days := func(rs []Range) [][2]int64 {
+		var b [][2]int64
+		for _, r := range rs {
+			b = append(b, [2]int64{int64(r.Start), int64(r.End)})
+		}
+		return b
+	}
+	var months [][2]int64
+	for _, m := range p.Months {
+		months = append(months, [2]int64{int64(m[0]), int64(m[1])})
+	}
+	for _, g := range []PartGroup{{Monthly: true, Bounds: months}, {Bounds: days(p.Days)}, {Minus: true, Bounds: days(p.MinusDays)}} {
+		if len(g.Bounds) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // PartsOf splits disjoint ranges into whole months and edge days.
 func PartsOf(rs ...Range) RangeParts {
 	var p RangeParts

@@ -60,32 +60,21 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
-	if len(p.Months) > 0 {
-		var or []string
-		for _, m := range p.Months {
-			or = append(or, "month BETWEEN ? AND ?")
-			args = append(args, m[0], m[1])
+	for _, g := range p.Groups() {
+		table, col, sign := "user_activity", "day", ""
+		if g.Monthly {
+			table, col = "user_month", "month"
 		}
-		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
-			FROM user_month WHERE `+strings.Join(or, " OR "))
-	}
-	if len(p.Days) > 0 {
-		var or []string
-		for _, d := range p.Days {
-			or = append(or, "day BETWEEN ? AND ?")
-			args = append(args, int64(d.Start), int64(d.End))
+		if g.Minus {
+			sign = "-"
 		}
-		parts = append(parts, `SELECT user_id, revenue_cents AS rev, cost, stories_created AS stories, api_calls + pay_events AS n
-			FROM user_activity WHERE `+strings.Join(or, " OR "))
-	}
-	if len(p.MinusDays) > 0 {
 		var or []string
-		for _, d := range p.MinusDays {
-			or = append(or, "day BETWEEN ? AND ?")
-			args = append(args, int64(d.Start), int64(d.End))
+		for _, b := range g.Bounds {
+			or = append(or, col+" BETWEEN ? AND ?")
+			args = append(args, b[0], b[1])
 		}
-		parts = append(parts, `SELECT user_id, -revenue_cents AS rev, -cost, -stories_created AS stories, -(api_calls + pay_events) AS n
-			FROM user_activity WHERE `+strings.Join(or, " OR "))
+		parts = append(parts, fmt.Sprintf(`SELECT user_id, %[1]srevenue_cents AS rev, %[1]scost AS cost,
+			%[1]sstories_created AS stories, %[1]s(api_calls + pay_events) AS n FROM %[2]s WHERE %[3]s`, sign, table, strings.Join(or, " OR ")))
 	}
 	if len(parts) == 0 {
 		return nil, nil
