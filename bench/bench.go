@@ -36,10 +36,13 @@ type Config struct {
 	// ScalePostgresDB is the PostgreSQL database kept with the scale data
 	// set between runs (default analytics_bench_scale).
 	ScalePostgresDB string
-	QueryRuns       int           // timed calls per tool and range (default 50)
-	RawRuns         int           // at most this many raw-SQL runs per tool and range (default 5)
-	RawMinRuns      int           // at least this many (default 3)
-	RawBudget       time.Duration // stop raw runs past this, once RawMinRuns are done (default 2 min)
+	// Tools limits the query latencies to the tools of these names (see
+	// SelectTools); empty times every tool.
+	Tools      []string
+	QueryRuns  int           // timed calls per tool and range (default 50)
+	RawRuns    int           // at most this many raw-SQL runs per tool and range (default 5)
+	RawMinRuns int           // at least this many (default 3)
+	RawBudget  time.Duration // stop raw runs past this, once RawMinRuns are done (default 2 min)
 
 	// Dir holds SQLite files: the kept scale data set and, while they run,
 	// the ingest paths' databases (default ./data/bench).
@@ -151,6 +154,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		default:
 			return nil, fmt.Errorf("unknown engine %q (expected %s or %s)", name, EngineSQLite, EnginePostgres)
 		}
+	}
+	if _, err := SelectTools(cfg.Tools); err != nil {
+		return nil, err
 	}
 	r.rep.Machine = machine(ctx, engines)
 	defer os.Remove(filepath.Join(cfg.Dir, "tmp"))
@@ -329,8 +335,12 @@ func (r *runner) queries(ctx context.Context, eng engine) error {
 	real := &analytics.Tools{Store: s}
 	raw := &analytics.Tools{Store: &rawStore{Store: s, db: h, d: d}}
 	last := r.cfg.Scale.LastDay()
+	timed, err := SelectTools(r.cfg.Tools)
+	if err != nil {
+		return err
+	}
 	for _, days := range []int{30, 365} {
-		for _, tl := range tools {
+		for _, tl := range timed {
 			res := QueryResult{Engine: eng.name(), Tool: tl.name, Days: days, Goal: tl.goal}
 			r.log("%s: %s over %d days…", eng.name(), tl.name, days)
 			if res.Rollup, err = latencies(ctx, real, tl, last, days, r.cfg.QueryRuns, r.cfg.QueryRuns, 0, true); err != nil {

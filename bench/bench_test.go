@@ -294,3 +294,22 @@ func TestIngestEventsAreValid(t *testing.T) {
 		t.Errorf("only %d users in 3,000 events", len(users))
 	}
 }
+
+// TestSelectTools: a tool is named by its name up to the first space, in
+// the report's order, and an unknown name is refused with the known ones.
+func TestSelectTools(t *testing.T) {
+	got, err := SelectTools([]string{"get_cohorts", "get_user_economics"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].name != "get_user_economics (first page)" || got[1].name != "get_cohorts (weekly)" {
+		t.Fatalf("selected %v", got)
+	}
+	if all, _ := SelectTools(nil); len(all) != len(tools) {
+		t.Fatalf("no names selected %d tools, want all %d", len(all), len(tools))
+	}
+	if _, err := SelectTools([]string{"get_user_economics", "get_everything"}); err == nil ||
+		!strings.Contains(err.Error(), "no timed tool named get_everything (known: get_dashboard_metrics") {
+		t.Fatalf("unknown tool: %v", err)
+	}
+}

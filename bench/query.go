@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	analytics "github.com/codestory/analytics"
@@ -65,6 +67,41 @@ var tools = []tool{
 		_, err := t.Cohorts(ctx, analytics.CohortsInput{RangeInput: in, Period: string(analytics.GranularityWeek)})
 		return err
 	}},
+}
+
+// SelectTools returns the timed tools named (a name is a tool's up to its
+// first space: get_user_economics for "get_user_economics (first page)"),
+// in the report's order; none named means all.
+func SelectTools(names []string) ([]tool, error) {
+	if len(names) == 0 {
+		return tools, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []tool
+	for _, tl := range tools {
+		short, _, _ := strings.Cut(tl.name, " ")
+		if want[short] {
+			out = append(out, tl)
+			delete(want, short)
+		}
+	}
+	if len(want) > 0 {
+		var known []string
+		for _, tl := range tools {
+			short, _, _ := strings.Cut(tl.name, " ")
+			known = append(known, short)
+		}
+		var unknown []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("no timed tool named %s (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return out, nil
 }
 
 // rangeInput is the i-th range of days days: the end date steps back one

@@ -28,6 +28,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	skipScale := fs.Bool("skip-scale", false, "skip the query latencies and the export memory (no large data set)")
 	reloadScale := fs.Bool("reload-scale", false, "load the query data set again even if a kept one matches (after a schema change)")
 	scaleDB := fs.String("scale-pg-db", "analytics_bench_scale", "PostgreSQL database kept with the query data set between runs")
+	toolNames := fs.String("tools", "", "time only these tools over the scale data set, comma-separated (e.g. get_user_economics); empty: all")
 	queryRuns := fs.Int("query-runs", 50, "timed calls per tool and range")
 	rawRuns := fs.Int("raw-runs", 5, "at most this many runs of the raw-SQL baseline per tool and range")
 	dir := fs.String("dir", "./data/bench", "where SQLite files go; the scale data set is kept here between runs")
@@ -57,6 +58,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 		SkipScale:       *skipScale,
 		ReloadScale:     *reloadScale,
 		ScalePostgresDB: *scaleDB,
+		Tools:           splitList(*toolNames),
 		QueryRuns:       *queryRuns,
 		RawRuns:         *rawRuns,
 		Dir:             *dir,
@@ -76,6 +78,17 @@ func (e env) bench(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // startBenchServer wires the whole application on db as `serve` does, with
