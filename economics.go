@@ -379,7 +379,7 @@ func (in *CohortsInput) AuditDetails() map[string]any {
 
 // EconomicsPlan is how a store sums a range's per-user P&L. A range holding
 // fewer user-days than lie outside it is summed from its own whole months
-// and edge days (Parts). Otherwise (FromTotals) the store starts from every
+// and edge days (PartsOf). Otherwise (FromTotals) the store starts from every
 // user's lifetime totals and subtracts the months and days of Outside: a
 // range over most of the data then reads one row per user, not one per
 // user-month.
@@ -406,18 +406,7 @@ func PlanEconomics(r Range, first, last Day, inside, outside int64) EconomicsPla
 	return p
 }
 
-// RangeParts are what a store sums for a union of disjoint ranges: whole
-// months (inclusive month-number pairs) from the monthly rollup, and days
-// from the daily one, less the MinusDays: an edge covering more than half
-// its month is read as the month less the days it leaves out, so an edge
-// never reads more than half a month of user-days.
-type RangeParts struct {
-	Months    [][2]int32
-	Days      []Range
-	MinusDays []Range
-}
-
-// PartGroup is one group of RangeParts for a store's query: month-number
+// PartGroup is one group of bounds a store sums for PartsOf: month-number
 // or day bounds (inclusive pairs), read from the monthly rollup or the
 // daily one, added or (Minus) subtracted.
 type PartGroup struct {
@@ -425,31 +414,13 @@ type PartGroup struct {
 	Bounds         [][2]int64
 }
 
-// Groups are the parts' non-empty groups.
-func (p RangeParts) Groups() []PartGroup {
-	var out []PartGroup
-	days := func(rs []Range) [][2]int64 {
-		var b [][2]int64
-		for _, r := range rs {
-			b = append(b, [2]int64{int64(r.Start), int64(r.End)})
-		}
-		return b
-	}
-	var months [][2]int64
-	for _, m := range p.Months {
-		months = append(months, [2]int64{int64(m[0]), int64(m[1])})
-	}
-	for _, g := range []PartGroup{{Monthly: true, Bounds: months}, {Bounds: days(p.Days)}, {Minus: true, Bounds: days(p.MinusDays)}} {
-		if len(g.Bounds) > 0 {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// PartsOf splits disjoint ranges into whole months and edge days.
-func PartsOf(rs ...Range) RangeParts {
-	var p RangeParts
+// PartsOf splits disjoint ranges into the non-empty groups a store sums:
+// whole months, edge days, and days subtracted again. An edge covering more
+// than half its month is read as the month less the days it leaves out, so
+// an edge never reads more than half a month of user-days.
+func PartsOf(rs ...Range) []PartGroup {
+	months, days, minus := PartGroup{Monthly: true}, PartGroup{}, PartGroup{Minus: true}
+	span := func(g *PartGroup, from, to Day) { g.Bounds = append(g.Bounds, [2]int64{int64(from), int64(to)}) }
 	edge := func(e Range) {
 		if e.Start > e.End {
 			return
@@ -457,26 +428,32 @@ func PartsOf(rs ...Range) RangeParts {
 		m := MonthOf(e.Start)
 		first, last := MonthDays(m)
 		if 2*(e.End-e.Start+1) <= last-first+1 {
-			p.Days = append(p.Days, e)
+			span(&days, e.Start, e.End)
 			return
 		}
-		p.Months = append(p.Months, [2]int32{m, m})
+		months.Bounds = append(months.Bounds, [2]int64{int64(m), int64(m)})
 		if first < e.Start {
-			p.MinusDays = append(p.MinusDays, Range{Start: first, End: e.Start - 1})
+			span(&minus, first, e.Start-1)
 		}
 		if e.End < last {
-			p.MinusDays = append(p.MinusDays, Range{Start: e.End + 1, End: last})
+			span(&minus, e.End+1, last)
 		}
 	}
 	for _, r := range rs {
 		sp := SplitByMonth(r)
 		if sp.FirstMonth <= sp.LastMonth {
-			p.Months = append(p.Months, [2]int32{sp.FirstMonth, sp.LastMonth})
+			months.Bounds = append(months.Bounds, [2]int64{int64(sp.FirstMonth), int64(sp.LastMonth)})
 		}
 		edge(sp.Before)
 		edge(sp.After)
 	}
-	return p
+	var out []PartGroup
+	for _, g := range []PartGroup{months, days, minus} {
+		if len(g.Bounds) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // SubtractEconomics takes each user's outside sums from their lifetime

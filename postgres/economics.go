@@ -167,15 +167,15 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 	return out, err
 }
 
-// sumUsers sums each user's months and days of p, less its MinusDays.
-func sumUsers(ctx context.Context, tx pgx.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
+// sumUsers sums each user's rows of the groups (a Minus group subtracted).
+func sumUsers(ctx context.Context, tx pgx.Tx, groups []analytics.PartGroup) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
 	param := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	for _, g := range p.Groups() {
+	for _, g := range groups {
 		table, col, typ, sign := "user_activity", "day", "int4", ""
 		if g.Monthly {
 			table, col = "user_month", "month"

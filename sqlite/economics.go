@@ -56,11 +56,11 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 	return analytics.SubtractEconomics(totals, out), nil
 }
 
-// sumUsers sums each user's months and days of p, less its MinusDays.
-func sumUsers(ctx context.Context, tx *sql.Tx, p analytics.RangeParts) ([]analytics.UserEconomicsRow, error) {
+// sumUsers sums each user's rows of the groups (a Minus group subtracted).
+func sumUsers(ctx context.Context, tx *sql.Tx, groups []analytics.PartGroup) ([]analytics.UserEconomicsRow, error) {
 	var parts []string
 	var args []any
-	for _, g := range p.Groups() {
+	for _, g := range groups {
 		table, col, sign := "user_activity", "day", ""
 		if g.Monthly {
 			table, col = "user_month", "month"
