@@ -9,8 +9,8 @@ import (
 // stmts are the ingest path's statements, prepared once on the write
 // connection: preparing them per call cost more than running them.
 type stmts struct {
-	insertEvent, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addUserTotals, dropUserTotals, addSpan, addDaily, addCost, upsertUser, addStory, addStoryDaily, dropStoryDaily, addStoryBucket, dropStoryBucket, addCohortDay, dropCohortDay *sql.Stmt
-	all                                                                                                                                                                                                                                                                                         []*sql.Stmt
+	insertEvents, insertUserDay, addUserDay, upsertUserDay, prevDay, nextDay, setPrev, deleteUserDay, addUserMonth, addUserTotals, dropUserTotals, addSpan, addDaily, addCost, upsertUser, addStory, addStoryDaily, dropStoryDaily, addStoryBucket, dropStoryBucket, addCohortDay, dropCohortDay *sql.Stmt
+	all                                                                                                                                                                                                                                                                                          []*sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) (*stmts, error) {
@@ -19,7 +19,7 @@ func (s *Store) prepare(ctx context.Context) (*stmts, error) {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&st.insertEvent, insertEventSQL},
+		{&st.insertEvents, insertEventsSQL(eventsPerInsert)},
 		{&st.upsertUserDay, upsertUserDaySQL},
 		{&st.insertUserDay, `INSERT INTO user_activity (user_id, day, events, stories_created, api_calls, audio_ms, cost,
 			revenue_cents, pay_events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, day) DO NOTHING`},

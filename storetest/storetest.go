@@ -32,6 +32,7 @@ type Harness struct {
 func Run(t *testing.T, h Harness) {
 	t.Run("Fixture", func(t *testing.T) { testFixture(t, h) })
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, h) })
+	t.Run("DedupLargeBatch", func(t *testing.T) { testDedupLargeBatch(t, h) })
 	t.Run("DayBoundaries", func(t *testing.T) { testDayBoundaries(t, h) })
 	t.Run("ActiveUsersMatchBruteForce", func(t *testing.T) { testActiveBruteForce(t, h) })
 	t.Run("TopUsersOrder", func(t *testing.T) { testTopUsers(t, h) })
@@ -226,6 +227,46 @@ func testDedup(t *testing.T, h Harness) {
 	row := daily(t, s, analytics.Range{Start: Day0, End: Day0})[Day0]
 	if row.APIRequests != 3 || row.AnthropicCost != 600 || row.ActiveUsers != 2 {
 		t.Errorf("after duplicates: requests=%d cost=%d active=%d; want 3, 600, 2", row.APIRequests, row.AnthropicCost, row.ActiveUsers)
+	}
+	verifyClean(t, s)
+}
+
+// testDedupLargeBatch repeats ids inside one statement's rows, across the
+// rows of two statements and against a stored event, in batches larger
+// than the stores insert at once: the first of each id counts, once.
+func testDedupLargeBatch(t *testing.T, h Harness) {
+	s := h.Open(t, time.UTC)
+	stored := Call("big-stored", "u1", at(0, 0), analytics.ServiceS3, "", "get", 1_000_000)
+	ingest(t, s, stored)
+	batch := make([]analytics.Event, 250)
+	for i := range batch {
+		batch[i] = Call(fmt.Sprintf("big-%d", i), fmt.Sprintf("u%d", i%7), T0.Add(time.Duration(1+i)*time.Second), analytics.ServiceS3, "", "get", analytics.Micros(i+1))
+	}
+	repeat := func(i, of int) {
+		batch[i] = batch[of]
+		batch[i].Cost = 7_000_000 // never counted: the first of an id wins
+	}
+	repeat(40, 10)   // inside the first hundred
+	repeat(100, 99)  // the next row, in the next hundred
+	repeat(230, 120) // a later hundred
+	batch[180] = stored
+	batch[180].Cost = 7_000_000
+	var want analytics.Micros
+	for i, e := range batch {
+		if i != 40 && i != 100 && i != 230 && i != 180 {
+			want += e.Cost
+		}
+	}
+	c := ingest(t, s, batch...)
+	if c.Accepted != 246 || c.Duplicates != 4 {
+		t.Fatalf("counts = %+v, want 246 accepted 4 duplicates", c)
+	}
+	if n, err := s.EventCount(t.Context()); err != nil || n != 247 {
+		t.Errorf("EventCount = %d, %v; want 247", n, err)
+	}
+	row := daily(t, s, analytics.Range{Start: Day0, End: Day0})[Day0]
+	if row.APIRequests != 247 || row.S3Cost != want+1_000_000 {
+		t.Errorf("requests=%d s3 cost=%d; want 247, %d", row.APIRequests, row.S3Cost, want+1_000_000)
 	}
 	verifyClean(t, s)
 }
