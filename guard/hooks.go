@@ -137,7 +137,11 @@ func (h *hooks) rateLimit(ctx context.Context, in *HookInput) (*Decision, error)
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
 	if !res.Allowed {
-		d := Deny(analytics.KindRateLimited, analytics.ErrRateLimited.Message)
+		msg := analytics.ErrRateLimited.Message
+		if l, ok := h.Limiter.(Limited); ok {
+			msg = l.Limit().Message()
+		}
+		d := Deny(analytics.KindRateLimited, msg)
 		d.RetryAfter = time.Duration(math.Ceil(res.RetryAfter.Seconds())) * time.Second
 		return d, nil
 	}

@@ -2,8 +2,11 @@ package guard
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	analytics "github.com/codestory/analytics"
 )
 
 // Rate is a limit: Burst calls at once, refilled evenly over Period.
@@ -14,6 +17,25 @@ type Rate struct {
 
 // AnalyticsRate is the seed's limit: 30 analytics calls per minute per admin.
 var AnalyticsRate = Rate{Burst: 30, Period: time.Minute}
+
+// Message is the refusal a caller over the limit gets: the seed's words
+// for the seed's rate.
+func (r Rate) Message() string {
+	if r == AnalyticsRate || r.Burst <= 0 {
+		return analytics.ErrRateLimited.Message
+	}
+	per := "minute"
+	if r.Period != time.Minute {
+		per = r.Period.String()
+	}
+	return fmt.Sprintf("Rate limit exceeded: %d analytics requests per %s", r.Burst, per)
+}
+
+// Limited is a Limiter that can say its rate.
+type Limited interface{ Limit() Rate }
+
+// Limit is m's rate.
+func (m *Memory) Limit() Rate { return m.Rate }
 
 // LimitResult is a limiter's answer.
 type LimitResult struct {

@@ -60,6 +60,9 @@ func NewLimiter(c *goredis.Client, r guard.Rate, prefix string, log *slog.Logger
 	return &Limiter{Client: c, Rate: r, Prefix: prefix, Log: log, Fallback: guard.NewMemory(r, nil), rl: redis_rate.NewLimiter(c), Now: time.Now}
 }
 
+// Limit is l's rate.
+func (l *Limiter) Limit() guard.Rate { return l.Rate }
+
 func (l *Limiter) limit() redis_rate.Limit {
 	return redis_rate.Limit{Rate: l.Rate.Burst, Burst: l.Rate.Burst, Period: l.Rate.Period}
 }

@@ -64,6 +64,9 @@ type appOptions struct {
 	readOnlyAudit bool
 	// askDailyLimit is --ask-daily-limit; nil means the default.
 	askDailyLimit *analytics.Micros
+	// rate is each admin's analytics rate limit (--rate-limit); zero
+	// means the seed's, guard.AnalyticsRate.
+	rate guard.Rate
 }
 
 func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
@@ -96,8 +99,12 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 	a.ingester = &analytics.Ingester{Store: fs, Pricer: pricer}
 	a.wireBudgets(pricer)
 	gc := guard.Config{Audit: a.audit, Location: fs.Location}
+	rate := o.rate
+	if rate.Burst <= 0 {
+		rate = guard.AnalyticsRate
+	}
 	if o.redisURL == "" {
-		a.limiter = guard.NewMemory(guard.AnalyticsRate, nil)
+		a.limiter = guard.NewMemory(rate, nil)
 	} else {
 		rc, err := redis.Open(ctx, o.redisURL)
 		if err != nil {
@@ -105,7 +112,7 @@ func (c common) openApp(ctx context.Context, o appOptions) (*app, error) {
 			return nil, err
 		}
 		a.closers = append(a.closers, rc.Close)
-		lim := redis.NewLimiter(rc, guard.AnalyticsRate, o.redisPrefix, o.log)
+		lim := redis.NewLimiter(rc, rate, o.redisPrefix, o.log)
 		lim.OnFallback = a.metrics.LimiterFallbacks.Inc
 		a.limiter = lim
 		lc := redis.NewLoginCounter(rc, o.redisPrefix, o.log)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/demo"
+	"github.com/codestory/analytics/guard"
 	"github.com/codestory/analytics/httpapi"
 )
 
@@ -30,9 +32,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", e.envOr("ANALYTICS_LOG_LEVEL", "info"), "debug, info, warn or error (ANALYTICS_LOG_LEVEL)")
 	askLimit := fs.String("ask-daily-limit", e.envOr("ANALYTICS_ASK_DAILY_LIMIT", "1.00"), "each admin's daily cap on Ask's own Claude spend, in US dollars; 0 turns Ask off (ANALYTICS_ASK_DAILY_LIMIT)")
 	proxies := fs.String("trusted-proxies", e.envOr("ANALYTICS_TRUSTED_PROXIES", ""), "CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (ANALYTICS_TRUSTED_PROXIES; default: none, the TCP peer is the client)")
+	rateLimit := fs.String("rate-limit", e.envOr("ANALYTICS_RATE_LIMIT", strconv.Itoa(guard.AnalyticsRate.Burst)), "analytics calls each admin may make per minute, on every door (ANALYTICS_RATE_LIMIT; the seed's 30 by default)")
 	budgetOpts := e.budgetFlags(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	perMinute, err := strconv.Atoi(*rateLimit)
+	if err != nil || perMinute < 1 {
+		return usageError{fmt.Sprintf("--rate-limit: %q is not a number of calls per minute (a whole number, at least 1)", *rateLimit)}
 	}
 	c.create = true
 	trusted, err := httpapi.ParseTrustedProxies(*proxies)
@@ -48,7 +55,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	log := e.logger(*logLevel)
 	a, err := c.openApp(ctx, appOptions{redisURL: *redisURL, redisPrefix: e.getenv("ANALYTICS_REDIS_PREFIX"), log: log, askModel: *askModel, getenv: e.getenv,
-		askDailyLimit: &limit})
+		askDailyLimit: &limit, rate: guard.Rate{Burst: perMinute, Period: time.Minute}})
 	if err != nil {
 		return err
 	}
