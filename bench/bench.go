@@ -8,6 +8,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -44,6 +45,12 @@ type Config struct {
 	RawMinRuns int           // at least this many (default 3)
 	RawBudget  time.Duration // stop raw runs past this, once RawMinRuns are done (default 2 min)
 
+	// Readers is the number of concurrent readers in the reads-during-
+	// writes phase (default 8); LoadedFor how long each of its two halves
+	// (idle, then with ingest) runs (default 60 s).
+	Readers   int
+	LoadedFor time.Duration
+
 	// Dir holds SQLite files: the kept scale data set and, while they run,
 	// the ingest paths' databases (default ./data/bench).
 	Dir string
@@ -55,7 +62,9 @@ type Config struct {
 	// wired alone over the store.
 	StartServer ServerStarter
 	Pricer      analytics.Pricer // default pricing.Default()
-	Log         io.Writer        // progress (default: discarded)
+	// Command is the command line of the run, for the report.
+	Command string
+	Log     io.Writer // progress (default: discarded)
 }
 
 // DefaultScale is the scale data set: 140,000 users over 365 days, about
@@ -112,6 +121,12 @@ func (c *Config) defaults() {
 	c.RawMinRuns = min(c.RawMinRuns, c.RawRuns)
 	if c.RawBudget <= 0 {
 		c.RawBudget = 2 * time.Minute
+	}
+	if c.Readers <= 0 {
+		c.Readers = 8
+	}
+	if c.LoadedFor <= 0 {
+		c.LoadedFor = time.Minute
 	}
 	if c.Dir == "" {
 		c.Dir = filepath.Join("data", "bench")
@@ -343,39 +358,54 @@ func (r *runner) queries(ctx context.Context, eng engine) error {
 		for _, tl := range timed {
 			res := QueryResult{Engine: eng.name(), Tool: tl.name, Days: days, Goal: tl.goal}
 			r.log("%s: %s over %d days…", eng.name(), tl.name, days)
-			if res.Rollup, err = latencies(ctx, real, tl, last, days, r.cfg.QueryRuns, r.cfg.QueryRuns, 0, true); err != nil {
+			var want, got []byte
+			if res.Rollup, want, err = latencies(ctx, real, tl, last, days, r.cfg.QueryRuns, r.cfg.QueryRuns, 0, true); err != nil {
 				return fmt.Errorf("%s: %w", tl.name, err)
 			}
-			if res.Raw, err = latencies(ctx, raw, tl, last, days, r.cfg.RawRuns, r.cfg.RawMinRuns, r.cfg.RawBudget, false); err != nil {
+			if res.Raw, got, err = latencies(ctx, raw, tl, last, days, r.cfg.RawRuns, r.cfg.RawMinRuns, r.cfg.RawBudget, false); err != nil {
 				return fmt.Errorf("%s (raw SQL): %w", tl.name, err)
+			}
+			res.Same = bytes.Equal(want, got)
+			if !res.Same {
+				r.log("  the raw-SQL answer differs from the tool's:\n  tool: %.2000s\n  raw:  %.2000s", want, got)
 			}
 			r.log("  p50 %s p99 %s; raw SQL p50 %s", ms(res.P50()), ms(res.P99()), ms(res.RawP50()))
 			r.rep.Queries = append(r.rep.Queries, res)
 		}
 	}
 	s.Close()
-	return r.exportMemory(ctx, eng, db, rec)
+	h.Close()
+	if err := r.exportMemory(ctx, eng, db, rec); err != nil {
+		return err
+	}
+	return r.readsDuringWrites(ctx, eng, db)
 }
+
+// exportTables are the tables of export_analytics.
+var exportTables = []string{"daily", "users", "stories", "cohorts"}
 
 func (r *runner) exportMemory(ctx context.Context, eng engine, db string, rec scaleRecord) error {
 	last := r.cfg.Scale.LastDay()
 	start, end := (last - 364).String(), last.String()
-	res := MemoryResult{Engine: eng.name(), Phase: fmt.Sprintf("CSV export of 365 days (%s to %s) on the scale data set", start, end)}
-	defer func() { r.rep.Memory = append(r.rep.Memory, res) }()
-	if r.cfg.Binary == "" {
-		res.Err = "not measured: no server binary"
-		return nil
+	for _, table := range exportTables {
+		res := MemoryResult{Engine: eng.name(), Phase: fmt.Sprintf("CSV export of the %s table over 365 days (%s to %s) on the scale data set", table, start, end)}
+		if r.cfg.Binary == "" {
+			res.Err = "not measured: no server binary"
+			r.rep.Memory = append(r.rep.Memory, res)
+			continue
+		}
+		r.log("%s: peak memory of a fresh serve process during a 365-day CSV export of %s…", eng.name(), table)
+		idle, peak, size, err := peakDuringExport(ctx, r.cfg.Binary, db, table, start, end)
+		if err != nil {
+			res.Err = "not measured: " + err.Error()
+			r.log("  %s", res.Err)
+		} else {
+			res.IdleKiB, res.PeakKiB = idle, peak
+			res.Note = fmt.Sprintf("%s bytes of CSV from %s events", thousands(size), thousands(rec.Events))
+			r.log("  peak %.0f MiB", float64(peak)/1024)
+		}
+		r.rep.Memory = append(r.rep.Memory, res)
 	}
-	r.log("%s: peak memory of a fresh serve process during a 365-day CSV export…", eng.name())
-	idle, peak, size, err := peakDuringExport(ctx, r.cfg.Binary, db, start, end)
-	if err != nil {
-		res.Err = "not measured: " + err.Error()
-		r.log("  %s", res.Err)
-		return nil
-	}
-	res.IdleKiB, res.PeakKiB = idle, peak
-	res.Note = fmt.Sprintf("%s bytes of CSV from %s events", thousands(size), thousands(rec.Events))
-	r.log("  peak %.0f MiB", float64(peak)/1024)
 	return nil
 }
 

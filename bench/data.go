@@ -22,30 +22,56 @@ var DataEnd = time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC)
 // have a few more, priced. Days is short so that n events cover many users
 // on every day, as live traffic does.
 func ingestEvents(n int, pricer analytics.Pricer) ([]analytics.Event, error) {
+	out := make([]analytics.Event, 0, n)
+	err := generate(n, pricer, func(e *analytics.Event) { out = append(out, *e) })
+	return out, err
+}
+
+// generatedBodies is ndjsonBodies of ingestEvents(n), without holding the
+// events: the reads-during-writes phase posts millions.
+func generatedBodies(n, batch int, pricer analytics.Pricer) ([][]byte, error) {
+	var out [][]byte
+	var buf []byte
+	k := 0
+	err := generate(n, pricer, func(e *analytics.Event) {
+		buf = demo.AppendWireJSON(buf, e)
+		buf = append(buf, '\n')
+		if k++; k%batch == 0 || k == n {
+			out = append(out, buf)
+			buf = nil
+		}
+	})
+	return out, err
+}
+
+// generate passes the first n events of a demo data set sized to have a
+// few more, priced, to emit. Days is short so that n events cover many
+// users on every day, as live traffic does.
+func generate(n int, pricer analytics.Pricer, emit func(*analytics.Event)) error {
 	opts := demo.Options{Days: 30, Users: 100, Seed: 7, End: DataEnd}
 	if est := demo.Estimate(opts); est < int64(n)*11/10 {
 		opts.Users = int(int64(opts.Users)*int64(n)*12/10/max(est, 1)) + 10
 	}
 	in := &analytics.Ingester{Pricer: pricer}
-	out := make([]analytics.Event, 0, n)
+	got := 0
 	enough := errors.New("enough")
 	err := demo.Generate(opts, func(evs []analytics.Event) error {
-		for _, e := range evs {
-			in.Price(&e)
-			out = append(out, e)
-			if len(out) == n {
+		for i := range evs {
+			in.Price(&evs[i])
+			emit(&evs[i])
+			if got++; got == n {
 				return enough
 			}
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, enough) {
-		return nil, err
+		return err
 	}
-	if len(out) < n {
-		return nil, fmt.Errorf("the generator gave %d events, not %d", len(out), n)
+	if got < n {
+		return fmt.Errorf("the generator gave %d events, not %d", got, n)
 	}
-	return out, nil
+	return nil
 }
 
 // ndjsonBodies renders events as POST /v1/events bodies of batch events.

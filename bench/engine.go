@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,6 +37,9 @@ type engine interface {
 	name() string
 	// fresh creates an empty database; drop removes it.
 	fresh(ctx context.Context, label string) (db string, drop func(), err error)
+	// clone copies database src (closed, nothing connected to it) into a
+	// new database; drop removes the copy.
+	clone(ctx context.Context, src, label string) (db string, drop func(), err error)
 	open(ctx context.Context, db string) (analytics.Store, error)
 	// sqlDB opens a plain database/sql handle on db, for the baselines.
 	sqlDB(db string) (*sql.DB, dialect, error)
@@ -89,6 +95,37 @@ func (e *sqliteEngine) fresh(_ context.Context, label string) (string, func(), e
 	path := filepath.Join(e.dir, fmt.Sprintf("%s-%d-%d.db", label, os.Getpid(), e.seq))
 	removeSQLite(path)
 	return "sqlite:" + path, func() { removeSQLite(path) }, nil
+}
+
+func (e *sqliteEngine) clone(ctx context.Context, src, label string) (string, func(), error) {
+	db, drop, err := e.fresh(ctx, label)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(sqlitePath(src)+suffix, sqlitePath(db)+suffix); err != nil && !(suffix != "" && errors.Is(err, fs.ErrNotExist)) {
+			drop()
+			return "", nil, err
+		}
+	}
+	return db, drop, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func removeSQLite(path string) {
@@ -182,6 +219,32 @@ func (e *postgresEngine) fresh(ctx context.Context, label string) (string, func(
 		return "", nil, err
 	}
 	return u, func() { e.dropDB(context.Background(), name) }, nil
+}
+
+// clone copies src with CREATE DATABASE … TEMPLATE, a file-level copy.
+func (e *postgresEngine) clone(ctx context.Context, src, label string) (string, func(), error) {
+	u, err := url.Parse(src)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "analytics_bench_" + label + "_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, e.admin)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()); err != nil {
+		return "", nil, fmt.Errorf("copy database %s: %w", u.Path, err)
+	}
+	db, err := e.dbURL(name)
+	if err != nil {
+		return "", nil, err
+	}
+	return db, func() { e.dropDB(context.Background(), name) }, nil
 }
 
 func (e *postgresEngine) open(ctx context.Context, db string) (analytics.Store, error) {

@@ -20,6 +20,7 @@ import (
 // that its peak resident memory (VmHWM) is the server's alone.
 type child struct {
 	bin, db, addr string
+	args          []string // more flags of serve
 	cmd           *exec.Cmd
 	waited        chan error // receives the process's exit
 	stderr        bytes.Buffer
@@ -37,6 +38,15 @@ func (c *child) cli(ctx context.Context, stdin string, args ...string) (string, 
 	return strings.TrimSpace(out.String()), nil
 }
 
+// analystToken creates an analyst named email and returns an API token of
+// theirs.
+func (c *child) analystToken(ctx context.Context, email string) (string, error) {
+	if _, err := c.cli(ctx, "bench-analyst-password\n", "admin", "create", "--email", email, "--role", "analyst", "--password-stdin"); err != nil {
+		return "", err
+	}
+	return c.cli(ctx, "", "token", "create", "--email", email, "--name", "bench")
+}
+
 func (c *child) start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,7 +54,7 @@ func (c *child) start(ctx context.Context) error {
 	}
 	c.addr = ln.Addr().String()
 	ln.Close()
-	c.cmd = exec.Command(c.bin, "serve", "--addr", c.addr, "--db", c.db, "--log-level", "error")
+	c.cmd = exec.Command(c.bin, append([]string{"serve", "--addr", c.addr, "--db", c.db, "--log-level", "error"}, c.args...)...)
 	c.cmd.Stdout, c.cmd.Stderr = io.Discard, &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		return err
@@ -148,15 +158,11 @@ func peakDuringIngest(ctx context.Context, bin, db string, bodies [][]byte, clie
 }
 
 // peakDuringExport starts a fresh server on db (the scale data set) and
-// downloads a CSV export of [start, end] as an analyst would; it returns
+// downloads a CSV export of table over [start, end] as an analyst would; it returns
 // the server's peak RSS before and after, in KiB, and the bytes received.
-func peakDuringExport(ctx context.Context, bin, db, start, end string) (idle, peak, size int64, err error) {
+func peakDuringExport(ctx context.Context, bin, db, table, start, end string) (idle, peak, size int64, err error) {
 	c := &child{bin: bin, db: db}
-	email := fmt.Sprintf("bench-export-%d@codestory.local", time.Now().UnixNano())
-	if _, err := c.cli(ctx, "bench-export-password\n", "admin", "create", "--email", email, "--role", "analyst", "--password-stdin"); err != nil {
-		return 0, 0, 0, err
-	}
-	token, err := c.cli(ctx, "", "token", "create", "--email", email, "--name", "bench")
+	token, err := c.analystToken(ctx, fmt.Sprintf("bench-export-%d@codestory.local", time.Now().UnixNano()))
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -167,7 +173,7 @@ func peakDuringExport(ctx context.Context, bin, db, start, end string) (idle, pe
 	if idle, err = c.memKiB("VmHWM"); err != nil {
 		return 0, 0, 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", c.url()+"/admin/analytics/export?format=csv&start_date="+start+"&end_date="+end, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.url()+"/admin/analytics/export?format=csv&table="+table+"&start_date="+start+"&end_date="+end, nil)
 	if err != nil {
 		return 0, 0, 0, err
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -24,48 +25,41 @@ const (
 type tool struct {
 	name string
 	goal time.Duration
-	call func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error
+	// call calls the tool and returns its answer.
+	call func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error)
 }
 
 var tools = []tool{
-	{"get_dashboard_metrics", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.DashboardMetrics(ctx, in)
-		return err
+	{"get_dashboard_metrics", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.DashboardMetrics(ctx, in)
 	}},
-	{"get_cost_breakdown", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.CostBreakdown(ctx, in)
-		return err
+	{"get_cost_breakdown", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.CostBreakdown(ctx, in)
 	}},
-	{"get_user_growth", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.UserGrowth(ctx, in)
-		return err
+	{"get_user_growth", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.UserGrowth(ctx, in)
 	}},
-	{"get_top_users", TopUsersGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in})
-		return err
+	{"get_top_users", TopUsersGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.TopUsers(ctx, analytics.TopUsersInput{RangeInput: in})
 	}},
-	{"export_analytics (CSV)", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
+	{"export_analytics (CSV)", DashboardGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
 		_, rows, err := t.ExportRows(ctx, analytics.ExportInput{RangeInput: in, Format: "csv"})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return analytics.WriteExportCSV(io.Discard, rows)
+		return rows, analytics.WriteExportCSV(io.Discard, rows)
 	}},
-	{"get_engagement", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.Engagement(ctx, in)
-		return err
+	{"get_engagement", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.Engagement(ctx, in)
 	}},
-	{"get_user_economics (first page)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: in})
-		return err
+	{"get_user_economics (first page)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.UserEconomics(ctx, analytics.EconomicsInput{RangeInput: in})
 	}},
-	{"get_story_costs", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: in})
-		return err
+	{"get_story_costs", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.StoryCosts(ctx, analytics.StoryCostsInput{RangeInput: in})
 	}},
-	{"get_cohorts (weekly)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) error {
-		_, err := t.Cohorts(ctx, analytics.CohortsInput{RangeInput: in, Period: string(analytics.GranularityWeek)})
-		return err
+	{"get_cohorts (weekly)", EconomicsGoal, func(ctx context.Context, t *analytics.Tools, in analytics.RangeInput) (any, error) {
+		return t.Cohorts(ctx, analytics.CohortsInput{RangeInput: in, Period: string(analytics.GranularityWeek)})
 	}},
 }
 
@@ -112,26 +106,34 @@ func rangeInput(last analytics.Day, days, i int) analytics.RangeInput {
 }
 
 // latencies times runs calls of tl (after a warm-up call if warm), or fewer
-// when budget is spent and at least minRuns were made.
-func latencies(ctx context.Context, t *analytics.Tools, tl tool, last analytics.Day, days, runs, minRuns int, budget time.Duration, warm bool) ([]time.Duration, error) {
+// when budget is spent and at least minRuns were made; it returns the
+// first timed call's answer too, as JSON.
+func latencies(ctx context.Context, t *analytics.Tools, tl tool, last analytics.Day, days, runs, minRuns int, budget time.Duration, warm bool) ([]time.Duration, []byte, error) {
 	if warm {
-		if err := tl.call(ctx, t, rangeInput(last, days, runs)); err != nil {
-			return nil, err
+		if _, err := tl.call(ctx, t, rangeInput(last, days, runs)); err != nil {
+			return nil, nil, err
 		}
 	}
 	var out []time.Duration
+	var first []byte
 	start := time.Now()
 	for i := 0; i < runs; i++ {
 		if i >= minRuns && budget > 0 && time.Since(start) > budget {
 			break
 		}
 		t0 := time.Now()
-		if err := tl.call(ctx, t, rangeInput(last, days, i)); err != nil {
-			return nil, err
+		ans, err := tl.call(ctx, t, rangeInput(last, days, i))
+		if err != nil {
+			return nil, nil, err
 		}
 		out = append(out, time.Since(t0))
+		if i == 0 {
+			if first, err = json.Marshal(ans); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
-	return out, nil
+	return out, first, nil
 }
 
 // percentile is the nearest-rank p-th percentile (p in (0, 100]).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/codestory/analytics/auth"
 	"github.com/codestory/analytics/bench"
@@ -31,6 +32,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 	toolNames := fs.String("tools", "", "time only these tools over the scale data set, comma-separated (e.g. get_user_economics); empty: all")
 	queryRuns := fs.Int("query-runs", 50, "timed calls per tool and range")
 	rawRuns := fs.Int("raw-runs", 5, "at most this many runs of the raw-SQL baseline per tool and range")
+	readers := fs.Int("readers", 8, "concurrent readers in the reads-during-writes phase")
+	loadedFor := fs.Duration("loaded-for", time.Minute, "how long the reads-during-writes phase reads, idle and then again during ingest")
 	dir := fs.String("dir", "./data/bench", "where SQLite files go; the scale data set is kept here between runs")
 	out := fs.String("out", "", "also write the report (markdown) to this file")
 	if _, err := parse(fs, args, 0); err != nil {
@@ -61,6 +64,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 		Tools:           splitList(*toolNames),
 		QueryRuns:       *queryRuns,
 		RawRuns:         *rawRuns,
+		Readers:         *readers,
+		LoadedFor:       *loadedFor,
+		Command:         strings.Join(append([]string{"codestory-analytics", "bench"}, args...), " "),
 		Dir:             *dir,
 		Binary:          bin,
 		StartServer:     startBenchServer,
