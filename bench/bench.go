@@ -374,7 +374,7 @@ func (r *runner) queries(ctx context.Context, eng engine) error {
 		}
 	}
 	s.Close()
-	h.Close()
+	h.Close() // before the reads-during-writes phase copies db: PostgreSQL copies only a database nobody is connected to
 	if err := r.exportMemory(ctx, eng, db, rec); err != nil {
 		return err
 	}

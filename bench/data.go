@@ -18,9 +18,7 @@ import (
 // re-run generates the same events (and may reuse the scale data set).
 var DataEnd = time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC)
 
-// ingestEvents returns the first n events of a demo data set sized to
-// have a few more, priced. Days is short so that n events cover many users
-// on every day, as live traffic does.
+// ingestEvents returns the events generate gives.
 func ingestEvents(n int, pricer analytics.Pricer) ([]analytics.Event, error) {
 	out := make([]analytics.Event, 0, n)
 	err := generate(n, pricer, func(e *analytics.Event) { out = append(out, *e) })

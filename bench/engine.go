@@ -188,7 +188,12 @@ func (e *postgresEngine) dbURL(name string) (string, error) {
 }
 
 func (e *postgresEngine) exec(ctx context.Context, stmt string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	return e.execFor(ctx, 2*time.Minute, stmt)
+}
+
+// execFor runs stmt on the maintenance database, for at most d.
+func (e *postgresEngine) execFor(ctx context.Context, d time.Duration, stmt string) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, e.admin)
 	if err != nil {
@@ -211,9 +216,7 @@ func (e *postgresEngine) dropDB(ctx context.Context, name string) error {
 }
 
 func (e *postgresEngine) fresh(ctx context.Context, label string) (string, func(), error) {
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "analytics_bench_" + label + "_" + hex.EncodeToString(b)
+	name := benchDBName(label)
 	u, err := e.create(ctx, name)
 	if err != nil {
 		return "", nil, err
@@ -221,27 +224,27 @@ func (e *postgresEngine) fresh(ctx context.Context, label string) (string, func(
 	return u, func() { e.dropDB(context.Background(), name) }, nil
 }
 
-// clone copies src with CREATE DATABASE … TEMPLATE, a file-level copy.
+// benchDBName is a new database name for label.
+func benchDBName(label string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "analytics_bench_" + label + "_" + hex.EncodeToString(b)
+}
+
+// clone copies src with CREATE DATABASE … TEMPLATE, a file-level copy
+// (an hour at most: the scale data set is many gigabytes).
 func (e *postgresEngine) clone(ctx context.Context, src, label string) (string, func(), error) {
 	u, err := url.Parse(src)
 	if err != nil {
 		return "", nil, err
 	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "analytics_bench_" + label + "_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(ctx, time.Hour)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, e.admin)
-	if err != nil {
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()); err != nil {
+	name := benchDBName(label)
+	if err := e.execFor(ctx, time.Hour, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()); err != nil {
 		return "", nil, fmt.Errorf("copy database %s: %w", u.Path, err)
 	}
 	db, err := e.dbURL(name)
 	if err != nil {
+		e.dropDB(context.Background(), name)
 		return "", nil, err
 	}
 	return db, func() { e.dropDB(context.Background(), name) }, nil

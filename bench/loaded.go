@@ -81,7 +81,7 @@ const loadedDays = 30
 func (r *runner) readsDuringWrites(ctx context.Context, eng engine, scale string) error {
 	cfg := r.cfg
 	httpPath, ok := r.rep.ingest(eng.name(), PathHTTP)
-	load := LoadResult{Engine: eng.name(), Readers: cfg.Readers, Days: loadedDays}
+	load := LoadResult{Engine: eng.name()}
 	mem := MemoryResult{Engine: eng.name()}
 	defer func() {
 		r.rep.Load = append(r.rep.Load, load)
