@@ -52,14 +52,12 @@ func (r ReadResult) Met() bool {
 
 // LoadResult is the ingest that ran during the loaded phase on one engine.
 type LoadResult struct {
-	Engine  string
-	Target  float64       // events/s asked for: half the HTTP path's median rate
-	Events  int           // events the server accepted during the phase
-	Took    time.Duration // the phase
-	Readers int
-	Days    int // each read's range
-	Behind  int // batches sent later than their schedule said
-	Err     string
+	Engine string
+	Target float64       // events/s asked for: half the HTTP path's median rate
+	Events int           // events the server accepted during the phase
+	Took   time.Duration // the phase
+	Behind int           // batches sent later than their schedule said
+	Err    string
 }
 
 // Rate is the ingest rate achieved during the loaded phase.
