@@ -155,9 +155,11 @@ type EconomicsStore interface {
 	// UserEmails returns the signup email of each of the given users that
 	// has one.
 	UserEmails(ctx context.Context, ids []string) (map[string]string, error)
-	// Stories returns the stories whose day (see StoryAnchor) lies inside
-	// r, in no particular order (the stories export).
-	Stories(ctx context.Context, r Range) ([]StoryRow, error)
+	// Stories calls each for every story whose day (see StoryAnchor) lies
+	// inside r, the most expensive first, ties by story id, as it reads
+	// them (the stories export streams a year of them); an error from each
+	// stops the read and is returned.
+	Stories(ctx context.Context, r Range, each func(StoryRow) error) error
 	StoryReader
 	// CohortCells sums, for the users whose first signup day lies in
 	// [from, end], their activity on days from their cohort's first day

@@ -642,15 +642,20 @@ func WriteCSV(w io.Writer, header []string, records [][]string) error {
 		return err
 	}
 	for _, rec := range records {
-		for i := range rec {
-			rec[i] = EscapeCSVCell(rec[i])
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := writeEscaped(cw, rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeEscaped writes one record, every cell escaped in place.
+func writeEscaped(cw *csv.Writer, rec []string) error {
+	for i := range rec {
+		rec[i] = EscapeCSVCell(rec[i])
+	}
+	return cw.Write(rec)
 }
 
 // EscapeCSVCell defuses formula injection: a cell starting with = + - @ (or a

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	analytics "github.com/codestory/analytics"
 )
@@ -59,9 +60,25 @@ func (s *rawStore) UserEmails(ctx context.Context, ids []string) (map[string]str
 	return out, nil
 }
 
-// Stories groups every story event by story and keeps those whose anchor
-// day lies in r.
-func (s *rawStore) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
+// Stories calls each for the range's stories (allStories), sorted by cost.
+func (s *rawStore) Stories(ctx context.Context, r analytics.Range, each func(analytics.StoryRow) error) error {
+	rows, err := s.storyRows(ctx, r)
+	if err != nil {
+		return err
+	}
+	rows = slices.Clone(rows)
+	analytics.SortStoriesByCost(rows)
+	for _, st := range rows {
+		if err := each(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allStories groups every story event by story and keeps those whose
+// anchor day lies in r.
+func (s *rawStore) allStories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
 	const types = `e.story_id <> '' AND e.voided_by IS NULL AND e.type IN ('api_call', 'story_created', 'story_completed', 'story_failed')`
 	q := `WITH a AS (
 		SELECT story_id, user_id, day FROM (
@@ -149,7 +166,7 @@ func (s *rawStore) storyRows(ctx context.Context, r analytics.Range) (analytics.
 	if s.stories != nil && s.storiesOf == r {
 		return s.stories, nil
 	}
-	rows, err := s.Stories(ctx, r)
+	rows, err := s.allStories(ctx, r)
 	s.stories, s.storiesOf = rows, r
 	return rows, err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,33 +132,20 @@ func (s *Server) handleTopUsers(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	in := analytics.ExportInput{RangeInput: rangeInput(r), Format: q.Get("format"), Table: q.Get("table"), Period: q.Get("period")}
+	if in.Table != "" && in.Table != analytics.ExportDaily {
+		s.exportTable(w, r, in)
+		return
+	}
 	type export struct {
-		rng   analytics.Range
-		rows  []analytics.ExportRow
-		table *analytics.TableExport
+		rng  analytics.Range
+		rows []analytics.ExportRow
 	}
 	res, err := runTool(s, r, s.call(r, analytics.ToolExportAnalytics, &in), func(ctx context.Context) (export, error) {
-		if in.Table != analytics.ExportDaily {
-			tab, err := s.Tools.ExportTable(ctx, in)
-			return export{table: tab}, err
-		}
 		rng, rows, err := s.Tools.ExportRows(ctx, in)
 		return export{rng: rng, rows: rows}, err
 	})
 	if err != nil {
 		s.writeToolError(w, r, err)
-		return
-	}
-	if res.table != nil {
-		if in.Format == "json" {
-			writeJSON(w, http.StatusOK, res.table.JSON)
-			return
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, res.table.Filename(in.Table, "csv")))
-		if err := analytics.WriteCSV(w, res.table.Header, res.table.Records); err != nil {
-			s.log.Warn("export stream failed", "err", err)
-		}
 		return
 	}
 	if in.Format == "json" {
@@ -169,6 +157,55 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if err := analytics.WriteExportCSV(w, res.rows); err != nil {
 		s.log.Warn("export stream failed", "err", err)
 	}
+}
+
+// exportTable streams a users, stories or cohorts export inside the guarded
+// call, so its audit entry says whether the whole table went out. A failure
+// before the first bytes is answered as an error; one after them (or a
+// failed audit write once the table is out) aborts the connection, so the
+// client never holds a truncated file that looks complete.
+func (s *Server) exportTable(w http.ResponseWriter, r *http.Request, in analytics.ExportInput) {
+	out := &attachment{w: w}
+	_, err := runTool(s, r, s.call(r, analytics.ToolExportAnalytics, &in), func(ctx context.Context) (*analytics.TableExport, error) {
+		tab, err := s.Tools.ExportTable(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if in.Format == "json" {
+			out.contentType = "application/json"
+			return tab, tab.WriteJSON(ctx, out)
+		}
+		out.contentType, out.filename = "text/csv; charset=utf-8", tab.Filename("csv")
+		return tab, tab.WriteCSV(ctx, out)
+	})
+	if err == nil {
+		return
+	}
+	if !out.started {
+		s.writeToolError(w, r, err)
+		return
+	}
+	s.log.ErrorContext(r.Context(), "export aborted after its first bytes", slog.String("table", in.Table), slog.Any("err", err))
+	panic(http.ErrAbortHandler)
+}
+
+// attachment writes a 200's headers on its first write.
+type attachment struct {
+	w                     http.ResponseWriter
+	contentType, filename string
+	started               bool
+}
+
+func (a *attachment) Write(p []byte) (int, error) {
+	if !a.started {
+		a.started = true
+		a.w.Header().Set("Content-Type", a.contentType)
+		if a.filename != "" {
+			a.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, a.filename))
+		}
+		a.w.WriteHeader(http.StatusOK)
+	}
+	return a.w.Write(p)
 }
 
 // sessionInfo is the answer of /login and /api/session.

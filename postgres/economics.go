@@ -226,10 +226,24 @@ func (s *Store) UserEmails(ctx context.Context, ids []string) (map[string]string
 	return out, nil
 }
 
-// Stories returns the stories whose day lies inside r.
-func (s *Store) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+storyRowColumns+` FROM stories WHERE day BETWEEN $1 AND $2`, int32(r.Start), int32(r.End))
-	return pgx.CollectRows(rows, scanStory)
+// Stories calls each for the stories whose day lies inside r, the most
+// expensive first (the plan of TopStories, unlimited), as pgx reads them.
+func (s *Store) Stories(ctx context.Context, r analytics.Range, each func(analytics.StoryRow) error) error {
+	rows, err := s.storiesByCost(ctx, r, nil)
+	if err != nil || rows == nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st, err := scanStory(rows)
+		if err != nil {
+			return err
+		}
+		if err := each(st); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // periodSQL is analytics.CohortPeriodOf of an integer day expression: for
@@ -408,6 +422,16 @@ const topStoriesByDay = 20_000
 // keeps the day index out of the plan); when it holds few, they are read by
 // day and sorted (cost + 0 keeps the cost index out).
 func (s *Store) TopStories(ctx context.Context, r analytics.Range, n int) ([]analytics.StoryRow, error) {
+	rows, err := s.storiesByCost(ctx, r, n)
+	if err != nil || rows == nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanStory)
+}
+
+// storiesByCost queries the first limit (nil: every) stories of r by cost,
+// descending, ties by id; no rows and no error when r holds none.
+func (s *Store) storiesByCost(ctx context.Context, r analytics.Range, limit any) (pgx.Rows, error) {
 	var inRange int64
 	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(stories), 0)::bigint FROM story_daily WHERE day BETWEEN $1 AND $2`,
 		int32(r.Start), int32(r.End)).Scan(&inRange); err != nil {
@@ -416,12 +440,11 @@ func (s *Store) TopStories(ctx context.Context, r analytics.Range, n int) ([]ana
 	if inRange == 0 {
 		return nil, nil
 	}
-	q := `SELECT ` + storyRowColumns + ` FROM stories WHERE day + 0 BETWEEN $1 AND $2 ORDER BY cost DESC, story_id LIMIT $3`
+	q := `SELECT ` + storyRowColumns + ` FROM stories WHERE day + 0 BETWEEN $1 AND $2 ORDER BY cost DESC, story_id LIMIT $3::bigint`
 	if inRange < topStoriesByDay {
-		q = `SELECT ` + storyRowColumns + ` FROM stories WHERE day BETWEEN $1 AND $2 ORDER BY cost + 0 DESC, story_id LIMIT $3`
+		q = `SELECT ` + storyRowColumns + ` FROM stories WHERE day BETWEEN $1 AND $2 ORDER BY cost + 0 DESC, story_id LIMIT $3::bigint`
 	}
-	rows, _ := s.pool.Query(ctx, q, int32(r.Start), int32(r.End), n)
-	return pgx.CollectRows(rows, scanStory)
+	return s.pool.Query(ctx, q, int32(r.Start), int32(r.End), limit)
 }
 
 // storyRowColumns are read into an analytics.StoryRow by scanStory.

@@ -140,26 +140,28 @@ func (s *Store) UserEmails(ctx context.Context, ids []string) (map[string]string
 	return out, nil
 }
 
-// Stories returns the stories whose day lies inside r.
-func (s *Store) Stories(ctx context.Context, r analytics.Range) ([]analytics.StoryRow, error) {
-	return s.queryStories(ctx, `SELECT `+storyColumns+` FROM stories WHERE day BETWEEN ? AND ?`, int64(r.Start), int64(r.End))
+// Stories calls each for the stories whose day lies inside r, the most
+// expensive first (the plan of TopStories, unlimited).
+func (s *Store) Stories(ctx context.Context, r analytics.Range, each func(analytics.StoryRow) error) error {
+	return s.storiesByCost(ctx, r, -1, each)
 }
 
-func (s *Store) queryStories(ctx context.Context, q string, args ...any) ([]analytics.StoryRow, error) {
+func (s *Store) queryStories(ctx context.Context, each func(analytics.StoryRow) error, q string, args ...any) error {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []analytics.StoryRow
 	for rows.Next() {
 		st, err := scanStory(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, st)
+		if err := each(st); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // StorySummary sums story_daily and story_buckets over r.
@@ -223,20 +225,31 @@ func (s *Store) CompletedStoryCost(ctx context.Context, r analytics.Range, bucke
 // TopStories walks the cost index from the top when the range holds many
 // stories, and sorts the range's stories when it holds few.
 func (s *Store) TopStories(ctx context.Context, r analytics.Range, n int) ([]analytics.StoryRow, error) {
+	var out []analytics.StoryRow
+	err := s.storiesByCost(ctx, r, n, func(st analytics.StoryRow) error {
+		out = append(out, st)
+		return nil
+	})
+	return out, err
+}
+
+// storiesByCost calls each for the first limit (-1: every) stories of r by
+// cost, descending, ties by id.
+func (s *Store) storiesByCost(ctx context.Context, r analytics.Range, limit int, each func(analytics.StoryRow) error) error {
 	var inRange int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(stories), 0) FROM story_daily WHERE day BETWEEN ? AND ?`,
 		int64(r.Start), int64(r.End)).Scan(&inRange); err != nil {
-		return nil, err
+		return err
 	}
 	if inRange == 0 {
-		return nil, nil
+		return nil
 	}
 	index := "stories_by_cost"
 	if inRange < 20_000 {
 		index = "stories_by_day"
 	}
-	return s.queryStories(ctx, `SELECT `+storyColumns+` FROM stories INDEXED BY `+index+`
-		WHERE day BETWEEN ? AND ? ORDER BY cost DESC, story_id LIMIT ?`, int64(r.Start), int64(r.End), n)
+	return s.queryStories(ctx, each, `SELECT `+storyColumns+` FROM stories INDEXED BY `+index+`
+		WHERE day BETWEEN ? AND ? ORDER BY cost DESC, story_id LIMIT ?`, int64(r.Start), int64(r.End), limit)
 }
 
 // periodSQL is analytics.CohortPeriodOf of a day column in SQL.

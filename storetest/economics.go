@@ -2,6 +2,7 @@ package storetest
 
 import (
 	stdcmp "cmp"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -253,16 +254,24 @@ func checkEconomics(t *testing.T, s analytics.Store, o oracle, rng *rand.Rand) {
 		if d := cmp.Diff(want, econ); d != "" {
 			t.Fatalf("UserEconomics(%s..%s) differ from brute force (-want +got):\n%s", r.Start, r.End, d)
 		}
-		st, err := s.Stories(ctx, r)
-		if err != nil {
+		// Stories streams them in the export's order: cost descending,
+		// ties (stories that cost nothing, among others) by id.
+		st := []analytics.StoryRow{}
+		if err := s.Stories(ctx, r, func(row analytics.StoryRow) error { st = append(st, row); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if st == nil {
-			st = []analytics.StoryRow{}
+		wantStories := o.stories(r)
+		analytics.SortStoriesByCost(wantStories)
+		if d := cmp.Diff(wantStories, st); d != "" {
+			t.Fatalf("Stories(%s..%s) differ from brute force, in cost order (-want +got):\n%s", r.Start, r.End, d)
 		}
-		sortStories(st)
-		if d := cmp.Diff(o.stories(r), st); d != "" {
-			t.Fatalf("Stories(%s..%s) differ from brute force (-want +got):\n%s", r.Start, r.End, d)
+		if len(st) > 1 {
+			stop := errors.New("enough")
+			calls := 0
+			err := s.Stories(ctx, r, func(analytics.StoryRow) error { calls++; return stop })
+			if !errors.Is(err, stop) || calls != 1 {
+				t.Fatalf("Stories(%s..%s) with a callback failing at the first story: %d calls, error %v; want 1 call and that error", r.Start, r.End, calls, err)
+			}
 		}
 		for _, g := range []analytics.Granularity{analytics.GranularityWeek, analytics.GranularityMonth} {
 			cf := analytics.CohortWindow(analytics.Range{Start: r.Start - 20, End: r.End}, g)

@@ -73,7 +73,7 @@ func (e env) query(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			return analytics.WriteCSV(e.stdout, tab.Header, tab.Records)
+			return tab.WriteCSV(ctx, e.stdout)
 		}
 		if *format == "csv" {
 			_, rows, err := tools.ExportRows(ctx, ein)
