@@ -132,6 +132,20 @@ func TestUnitEconomicsREST(t *testing.T) {
 			t.Fatalf("%s CSV: %q %v, want a row %s", table, recs, err, want)
 		}
 	}
+	// The stories stream out the most expensive first: s2 (2000), s1
+	// (549.5), then s3.
+	r = ts.do("GET", "/admin/analytics/export?table=stories&"+rng, tok, nil)
+	if recs, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll(); err != nil || len(recs) != 4 ||
+		recs[1][0] != "s2" || recs[2][0] != "s1" || recs[3][0] != "s3" || r.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+		!strings.Contains(r.Header.Get("Content-Disposition"), "analytics_stories_2026-03-01_2026-03-15.csv") {
+		t.Fatalf("stories CSV in cost order: %q %v %v", recs, err, r.Header)
+	}
+	r = ts.do("GET", "/admin/analytics/export?format=json&table=stories&"+rng, tok, nil)
+	if body := string(r.Body); r.Status != 200 || r.Header.Get("Content-Type") != "application/json" ||
+		!strings.HasPrefix(body, `{"format":"json","table":"stories","stories":[{"story_id":"s2","user_id":"u2","date":"2026-03-10","status":"failed",`) ||
+		!(strings.Index(body, `"story_id":"s1"`) < strings.Index(body, `"story_id":"s3"`)) || !strings.HasSuffix(body, "}]}\n") {
+		t.Fatalf("stories JSON export: %d %v %s", r.Status, r.Header, body)
+	}
 	if got := toolJSON(t, ts.do("GET", "/admin/analytics/export?format=json&table=cohorts&period=month&"+rng, tok, nil)); !strings.Contains(got, `"table":"cohorts"`) ||
 		!strings.Contains(got, `"cohorts":[{"cohort":"2026-03-01"`) {
 		t.Fatalf("cohorts JSON export: %s", got)
