@@ -102,7 +102,8 @@ func (e *sqliteEngine) clone(ctx context.Context, src, label string) (string, fu
 	if err != nil {
 		return "", nil, err
 	}
-	for _, suffix := range []string{"", "-wal"} {
+	// The database and its audit file (sqlite.AuditPath), each with its WAL.
+	for _, suffix := range []string{"", "-wal", sqlite.AuditSuffix, sqlite.AuditSuffix + "-wal"} {
 		if err := copyFile(sqlitePath(src)+suffix, sqlitePath(db)+suffix); err != nil && !(suffix != "" && errors.Is(err, fs.ErrNotExist)) {
 			drop()
 			return "", nil, err
@@ -129,8 +130,10 @@ func copyFile(from, to string) error {
 }
 
 func removeSQLite(path string) {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(path + suffix)
+	for _, file := range []string{path, sqlite.AuditPath(path)} {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(file + suffix)
+		}
 	}
 }
 

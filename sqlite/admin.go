@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -185,111 +184,4 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return err
-}
-
-// AppendAudit chains and stores an audit entry. SQLite's single writer
-// makes read-last-entry-then-insert atomic inside the transaction.
-func (s *Store) AppendAudit(ctx context.Context, e analytics.AuditEntry, link func(prev, e *analytics.AuditEntry)) (analytics.AuditEntry, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return e, err
-	}
-	defer tx.Rollback()
-	var prev analytics.AuditEntry
-	err = tx.QueryRowContext(ctx, `SELECT id, hash, mac FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev.ID, &prev.Hash, &prev.MAC)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return e, err
-	}
-	e.ID = prev.ID + 1
-	e.Time = e.Time.UTC().Truncate(time.Microsecond)
-	if len(e.Details) == 0 {
-		e.Details = []byte("{}")
-	}
-	if prev.ID == 0 {
-		link(nil, &e)
-	} else {
-		link(&prev, &e)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, micros(e.Time), e.AdminID, e.AdminEmail, string(e.Door), e.Action,
-		e.Outcome, e.Reason, string(e.Details), e.PrevHash, e.Hash, e.MAC); err != nil {
-		return e, fmt.Errorf("insert audit entry: %w", err)
-	}
-	return e, tx.Commit()
-}
-
-const auditCols = `id, ts, admin_id, admin_email, door, action, outcome, reason, details, prev_hash, hash, mac`
-
-func scanAudit(sc scanner) (analytics.AuditEntry, error) {
-	var e analytics.AuditEntry
-	var ts int64
-	var adminID sql.NullInt64
-	var door, details string
-	err := sc.Scan(&e.ID, &ts, &adminID, &e.AdminEmail, &door, &e.Action, &e.Outcome, &e.Reason, &details, &e.PrevHash, &e.Hash, &e.MAC)
-	e.Time, e.Door, e.Details = fromMicros(ts), analytics.Door(door), []byte(details)
-	if adminID.Valid {
-		id := adminID.Int64
-		e.AdminID = &id
-	}
-	return e, err
-}
-
-// ListAudit returns entries matching f, newest first.
-func (s *Store) ListAudit(ctx context.Context, f analytics.AuditFilter) ([]analytics.AuditEntry, error) {
-	var where []string
-	var args []any
-	if f.AdminEmail != "" {
-		where, args = append(where, "admin_email = ? COLLATE NOCASE"), append(args, f.AdminEmail)
-	}
-	if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "ts >= ?"), append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "ts < ?"), append(args, micros(f.Until))
-	}
-	if f.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.BeforeID)
-	}
-	q := `SELECT ` + auditCols + ` FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, f.Limit)
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []analytics.AuditEntry{}
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// ScanAudit calls fn for every entry in id order.
-func (s *Store) ScanAudit(ctx context.Context, fn func(analytics.AuditEntry) error) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

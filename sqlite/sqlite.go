@@ -42,9 +42,11 @@ type Store struct {
 	// Go-side queue avoids busy-waiting on the file lock.
 	write *sql.DB
 	read  *sql.DB
-	loc   atomic.Pointer[time.Location]
-	now   func() time.Time
-	path  string
+	// The audit log has a file of its own (AuditPath), with its own writer.
+	auditWrite, auditRead *sql.DB
+	loc                   atomic.Pointer[time.Location]
+	now                   func() time.Time
+	path                  string
 
 	stmts *stmts
 }
@@ -96,6 +98,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.openAudit(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.initLocation(ctx, opts.Location); err != nil {
 		s.Close()
 		return nil, err
@@ -116,7 +122,13 @@ func (s *Store) Close() error {
 			p.Close()
 		}
 	}
-	return errors.Join(s.write.Close(), s.read.Close())
+	errs := []error{s.write.Close(), s.read.Close()}
+	for _, db := range []*sql.DB{s.auditWrite, s.auditRead} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Ping checks the database file answers.
@@ -253,6 +265,17 @@ func (s *Store) Path() string { return s.path }
 
 // ExecRaw runs a statement on the write connection (tests and maintenance).
 func (s *Store) ExecRaw(ctx context.Context, query string) error {
-	_, err := s.write.ExecContext(ctx, query)
+	// The audit file is attached, so a query on audit_log (a test
+	// tampering with the chain) reaches it by its plain name.
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS audit`, AuditPath(s.path)); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE audit`)
+	_, err = conn.ExecContext(ctx, query)
 	return err
 }
