@@ -81,7 +81,8 @@ func runServe(t *testing.T, env map[string]string, args ...string) *servedProces
 func fileSize(t *testing.T, path string) int64 {
 	t.Helper()
 	var n int64
-	for _, p := range []string{path, path + "-wal"} {
+	// The database and its audit file (sqlite.AuditPath), each with its WAL.
+	for _, p := range []string{path, path + "-wal", sqlite.AuditPath(path), sqlite.AuditPath(path) + "-wal"} {
 		if st, err := os.Stat(p); err == nil {
 			n += st.Size()
 		}
