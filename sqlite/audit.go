@@ -124,7 +124,7 @@ func (s *Store) moveAudit(ctx context.Context, path string) error {
 		return fmt.Errorf("attach the database to move its audit log: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
-	copy := func() error {
+	copyOld := func() error {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -139,11 +139,8 @@ func (s *Store) moveAudit(ctx context.Context, path string) error {
 		}
 		return tx.Commit()
 	}
-	if err := copy(); err != nil {
+	if err := copyOld(); err != nil {
 		return fmt.Errorf("move the audit log into %s: %w", path, err)
-	}
-	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
-		return err
 	}
 	if _, err := s.write.ExecContext(ctx, `DROP TABLE IF EXISTS audit_log; DROP TABLE IF EXISTS audit_denials`); err != nil {
 		return fmt.Errorf("drop the moved audit tables: %w", err)
