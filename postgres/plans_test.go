@@ -29,9 +29,11 @@ import (
 func TestIngestProbesKeysAsTablesGrow(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	s := open(t, url+"&pool_max_conns=1", postgres.Options{})
-	// The store's connections plan each statement for its arguments.
+	// The store's connections plan each statement for its arguments, and
+	// compile none of them (JIT).
 	if err := s.ExecRaw(ctx, `DO $$ BEGIN IF current_setting('plan_cache_mode') <> 'force_custom_plan' THEN
-		RAISE EXCEPTION 'plan_cache_mode is %', current_setting('plan_cache_mode'); END IF; END $$`); err != nil {
+		RAISE EXCEPTION 'plan_cache_mode is %', current_setting('plan_cache_mode'); END IF;
+		IF current_setting('jit') <> 'off' THEN RAISE EXCEPTION 'jit is %', current_setting('jit'); END IF; END $$`); err != nil {
 		t.Fatal(err)
 	}
 	// Statistics that say the tables are empty, as after an ANALYZE of a

@@ -58,6 +58,20 @@ func (s *Store) UserEconomics(ctx context.Context, r analytics.Range) ([]analyti
 
 // sumUsers sums each user's rows of the groups (a Minus group subtracted).
 func sumUsers(ctx context.Context, tx *sql.Tx, groups []analytics.PartGroup) ([]analytics.UserEconomicsRow, error) {
+	q, args := userSumsSQL(groups)
+	if q == "" {
+		return nil, nil
+	}
+	sums, err := scanUserSums(0, func() (*sql.Rows, error) { return tx.QueryContext(ctx, q, args...) })
+	if err != nil {
+		return nil, fmt.Errorf("user sums: %w", err)
+	}
+	return sums, nil
+}
+
+// userSumsSQL is sumUsers's query ("" for no groups): each group's rows read
+// from the covering index of its table (migration 063), grouped by user.
+func userSumsSQL(groups []analytics.PartGroup) (string, []any) {
 	var parts []string
 	var args []any
 	for _, g := range groups {
@@ -68,25 +82,20 @@ func sumUsers(ctx context.Context, tx *sql.Tx, groups []analytics.PartGroup) ([]
 		if g.Minus {
 			sign = "-"
 		}
-		var or []string
+		// One branch per span, not an OR of them: SQLite reads an OR
+		// of ranges as a multi-index OR, which looks every row up in the
+		// table (the spans are disjoint, so nothing repeats).
 		for _, b := range g.Bounds {
-			or = append(or, col+" BETWEEN ? AND ?")
 			args = append(args, b[0], b[1])
+			parts = append(parts, fmt.Sprintf(`SELECT user_id, %[1]srevenue_cents AS rev, %[1]scost AS cost,
+			%[1]sstories_created AS stories, %[1]s(api_calls + pay_events) AS n FROM %[2]s WHERE %[3]s BETWEEN ? AND ?`, sign, table, col))
 		}
-		parts = append(parts, fmt.Sprintf(`SELECT user_id, %[1]srevenue_cents AS rev, %[1]scost AS cost,
-			%[1]sstories_created AS stories, %[1]s(api_calls + pay_events) AS n FROM %[2]s WHERE %[3]s`, sign, table, strings.Join(or, " OR ")))
 	}
 	if len(parts) == 0 {
-		return nil, nil
+		return "", nil
 	}
-	sums, err := scanUserSums(0, func() (*sql.Rows, error) {
-		return tx.QueryContext(ctx, `SELECT user_id, SUM(rev), SUM(cost), SUM(stories), SUM(n)
-			FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY user_id`, args...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("user sums: %w", err)
-	}
-	return sums, nil
+	return `SELECT user_id, SUM(rev), SUM(cost), SUM(stories), SUM(n)
+			FROM (` + strings.Join(parts, " UNION ALL ") + `) GROUP BY user_id`, args
 }
 
 // scanUserSums reads (user_id, revenue, cost, stories, calls) rows, about
