@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	analytics "github.com/codestory/analytics"
 	"github.com/codestory/analytics/internal/pgtest"
+	"github.com/codestory/analytics/storetest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -53,22 +53,7 @@ func TestUserSumsReadCoveringIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	day := func(v string) analytics.Day {
-		d, err := analytics.ParseDay(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	groups := analytics.PartsOf(analytics.Range{Start: day("2026-01-10"), End: day("2026-03-25")},
-		analytics.Range{Start: day("2026-04-25"), End: day("2026-06-05")})
-	spans := 0
-	for _, g := range groups {
-		spans += len(g.Bounds)
-	}
-	if len(groups) != 3 {
-		t.Fatalf("want months, days and minus days, got %+v", groups)
-	}
+	groups, spans := storetest.SumsGroups(t)
 	q, args := userSumsSQL(groups)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -83,16 +68,5 @@ func TestUserSumsReadCoveringIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := 0
-	for _, line := range plan {
-		if strings.Contains(line, " on user_activity") || strings.Contains(line, " on user_month") {
-			reads++
-			if !strings.Contains(line, "Index Only Scan") {
-				t.Errorf("not an index-only scan: %s", line)
-			}
-		}
-	}
-	if reads != spans {
-		t.Errorf("want %d reads of user_activity and user_month, plan:\n%s", spans, strings.Join(plan, "\n"))
-	}
+	storetest.CheckReads(t, plan, " on ", []string{"user_activity", "user_month"}, "Index Only Scan", spans)
 }
