@@ -205,3 +205,32 @@ func TestStoryCostBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestEconomicsMarginBeyondInt64 refuses a user whose margin in
+// micro-dollars does not fit an int64 (revenue × 10,000 would wrap), and
+// keeps the figures exact at the bounds.
+func TestEconomicsMarginBeyondInt64(t *testing.T) {
+	limit := 5
+	in := EconomicsInput{SortBy: EconomicsByMargin, Order: "asc", Limit: &limit}
+	for _, u := range []UserEconomicsRow{
+		{UserID: "rich", RevenueCents: 1_000_000_000_000_000, Calls: 1},
+		{UserID: "poor", RevenueCents: -MaxEconomicsRevenueCents - 1, Calls: 1},
+		{UserID: "costly", Cost: MaxEconomicsCost + 1, Calls: 1},
+	} {
+		if _, err := PageEconomics([]UserEconomicsRow{u}, in, Period{Start: 1, End: 2}); err != ErrSumOverflow {
+			t.Fatalf("%+v: error %v, want ErrSumOverflow", u, err)
+		}
+	}
+	edge := []UserEconomicsRow{{UserID: "a", RevenueCents: MaxEconomicsRevenueCents, Cost: -MaxEconomicsCost, Calls: 1}}
+	res, err := PageEconomics(edge, in, Period{Start: 1, End: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Cents(MaxEconomicsRevenueCents*MicrosPerCent + int64(MaxEconomicsCost)); res.Users[0].Margin != want || res.Summary.Margin != want {
+		t.Fatalf("margin at the bounds %v (summary %v), want %v", res.Users[0].Margin, res.Summary.Margin, want)
+	}
+	two := append(slices.Clone(edge), UserEconomicsRow{UserID: "b", RevenueCents: MaxEconomicsRevenueCents, Calls: 1})
+	if _, err := PageEconomics(two, in, Period{Start: 1, End: 2}); err != ErrSumOverflow {
+		t.Fatalf("two users whose revenue sums beyond int64 micro-dollars: error %v, want ErrSumOverflow", err)
+	}
+}
