@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 )
@@ -229,37 +228,63 @@ func SortEconomics(rows []UserEconomicsRow, by, order string) {
 	slices.SortFunc(rows, func(a, b UserEconomicsRow) int { return c(&a, &b) })
 }
 
-// EconomicsQuery is one page of get_user_economics: the rows
-// that follow After (nil: from the first) when ordered by SortBy in Order,
-// ties by user id ascending, at most Limit of them.
-type EconomicsQuery struct {
-	SortBy, Order string
-	Limit         int
-	After         *EconomicsCursor
-}
+// PageEconomics sums every row into the summary and cuts the page after the
+// input's cursor: the limit first rows of the order that follow it, found
+// without sorting the rest (a bounded heap, n·log(limit)).
+func PageEconomics(rows []UserEconomicsRow, in EconomicsInput, p Period) (*Economics, error) {
+	r := Range{Start: p.Start, End: p.End}
+	res := &Economics{Users: []UserEconomics{}, SortBy: in.SortBy, Order: in.Order, Limit: *in.Limit, Period: p}
+	var rev, cost, margin, loss Sum
+	for i := range rows {
+		u := &rows[i]
+		if !u.fits() {
+			return nil, ErrSumOverflow
+		}
+		m := u.Margin()
+		rev.Add(int64(MicrosFromCents(u.RevenueCents)))
+		cost.Add(int64(u.Cost))
+		margin.Add(int64(m))
+		if u.RevenueCents > 0 {
+			res.Summary.PayingUsers++
+		}
+		if m < 0 {
+			res.Summary.UsersLosingMoney++
+			loss.Add(int64(m))
+		}
+	}
+	if rev.Overflow || cost.Overflow || margin.Overflow || loss.Overflow {
+		return nil, ErrSumOverflow
+	}
+	res.Summary.Users = int64(len(rows))
+	res.Summary.Revenue, res.Summary.Cost, res.Summary.Margin, res.Summary.Loss = Cents(rev.V), Cents(cost.V), Cents(margin.V), Cents(loss.V)
 
-// EconomicsCursor is the position after the last row of a page: its sort
-// value and user id.
-type EconomicsCursor struct {
-	Value  int64
-	UserID string
-}
-
-// EconomicsTotals sums every user of a range, not only a page: the users,
-// those with revenue > 0 and those with margin < 0, the sum of their
-// (negative) margins, and the revenue and cost of all.
-type EconomicsTotals struct {
-	Users, PayingUsers, UsersLosingMoney int64
-	Loss                                 Micros
-	RevenueCents                         int64
-	Cost                                 Micros
-}
-
-// EconomicsPage answers an EconomicsQuery (PageOf): the totals, and
-// up to Limit+1 rows in order (a row beyond Limit says a next page exists).
-type EconomicsPage struct {
-	Totals EconomicsTotals
-	Rows   []UserEconomicsRow
+	order := compareEconomics(in.SortBy, in.Order)
+	after := rows
+	if in.Cursor != "" {
+		c, err := in.decodeCursor(r)
+		if err != nil {
+			return nil, err
+		}
+		// The cursor's row, rebuilt with its sort value: rows comparing
+		// after it follow the previous page.
+		at := cursorRow(c, in.SortBy)
+		after = make([]UserEconomicsRow, 0, len(rows))
+		for i := range rows {
+			if order(&rows[i], &at) > 0 {
+				after = append(after, rows[i])
+			}
+		}
+	}
+	page := firstK(after, *in.Limit, order)
+	for i := range page {
+		res.Users = append(res.Users, economicsRow(&page[i]))
+	}
+	if len(after) > len(page) && len(page) > 0 {
+		last := &page[len(page)-1]
+		next := in.encodeCursor(r, cursor{value: economicsKey(last, in.SortBy), userID: last.UserID})
+		res.NextCursor = &next
+	}
+	return res, nil
 }
 
 // Bounds within which a user's margin, revenue × 10,000 − cost in
@@ -276,106 +301,20 @@ func (u *UserEconomicsRow) fits() bool {
 		u.Cost >= -MaxEconomicsCost && u.Cost <= MaxEconomicsCost
 }
 
-// follows says u comes after the cursor c in the query's order.
-func (q EconomicsQuery) follows(u *UserEconomicsRow, c *EconomicsCursor) bool {
-	d := cmp.Compare(economicsKey(u, q.SortBy), c.Value)
-	if q.Order == "desc" {
-		d = -d
+// cursorRow is a row whose sort value by the key is the cursor's.
+func cursorRow(c cursor, by string) UserEconomicsRow {
+	u := UserEconomicsRow{UserID: c.userID}
+	switch by {
+	case EconomicsByCost:
+		u.Cost = Micros(c.value)
+	case EconomicsByRevenue:
+		u.RevenueCents = c.value
+	case EconomicsByStories:
+		u.Stories = c.value
+	default: // margin = revenue − cost: a cost of −margin and no revenue
+		u.Cost = -Micros(c.value)
 	}
-	return d > 0 || (d == 0 && u.UserID > c.UserID)
-}
-
-// PageOf answers q from every user's row of a range (the rows are reordered): the totals of all, and the
-// Limit+1 first rows after the cursor, found without sorting the rest (a
-// bounded heap, n·log(limit)).
-func PageOf(rows []UserEconomicsRow, q EconomicsQuery) (EconomicsPage, error) {
-	var page EconomicsPage
-	var rev, cost, loss Sum
-	for i := range rows {
-		u := &rows[i]
-		if !u.fits() {
-			return page, ErrSumOverflow
-		}
-		rev.Add(u.RevenueCents)
-		cost.Add(int64(u.Cost))
-		if u.RevenueCents > 0 {
-			page.Totals.PayingUsers++
-		}
-		if m := u.Margin(); m < 0 {
-			page.Totals.UsersLosingMoney++
-			loss.Add(int64(m))
-		}
-	}
-	if rev.Overflow || cost.Overflow || loss.Overflow {
-		return page, ErrSumOverflow
-	}
-	page.Totals.Users = int64(len(rows))
-	page.Totals.RevenueCents, page.Totals.Cost, page.Totals.Loss = rev.V, Micros(cost.V), Micros(loss.V)
-	after := rows
-	if q.After != nil {
-		after = rows[:0:0]
-		for i := range rows {
-			if q.follows(&rows[i], q.After) {
-				after = append(after, rows[i])
-			}
-		}
-	}
-	page.Rows = firstK(after, q.Limit+1, compareEconomics(q.SortBy, q.Order))
-	return page, nil
-}
-
-// query is the store's query of the input's page.
-func (in EconomicsInput) query(r Range) (EconomicsQuery, error) {
-	q := EconomicsQuery{SortBy: in.SortBy, Order: in.Order, Limit: *in.Limit}
-	if in.Cursor != "" {
-		c, err := in.decodeCursor(r)
-		if err != nil {
-			return q, err
-		}
-		q.After = &EconomicsCursor{Value: c.value, UserID: c.userID}
-	}
-	return q, nil
-}
-
-// result is the answer of get_user_economics from a store's page.
-func (in EconomicsInput) result(r Range, page EconomicsPage, p Period) (*Economics, error) {
-	t := page.Totals
-	rev, ok := mulChecked(t.RevenueCents, MicrosPerCent)
-	if !ok {
-		return nil, ErrSumOverflow
-	}
-	margin, ok := addChecked(rev, -int64(t.Cost))
-	if !ok || t.Cost == math.MinInt64 {
-		return nil, ErrSumOverflow
-	}
-	res := &Economics{Users: []UserEconomics{}, SortBy: in.SortBy, Order: in.Order, Limit: *in.Limit, Period: p,
-		Summary: EconomicsSummary{Users: t.Users, PayingUsers: t.PayingUsers, UsersLosingMoney: t.UsersLosingMoney,
-			Loss: Cents(t.Loss), Revenue: Cents(rev), Cost: Cents(t.Cost), Margin: Cents(margin)}}
-	rows := page.Rows[:min(len(page.Rows), *in.Limit)]
-	for i := range rows {
-		res.Users = append(res.Users, economicsRow(&rows[i]))
-	}
-	if len(page.Rows) > len(rows) && len(rows) > 0 {
-		last := &rows[len(rows)-1]
-		next := in.encodeCursor(r, cursor{value: economicsKey(last, in.SortBy), userID: last.UserID})
-		res.NextCursor = &next
-	}
-	return res, nil
-}
-
-// PageEconomics answers get_user_economics from every user's row of the
-// range (the rows are reordered).
-func PageEconomics(rows []UserEconomicsRow, in EconomicsInput, p Period) (*Economics, error) {
-	r := Range{Start: p.Start, End: p.End}
-	q, err := in.query(r)
-	if err != nil {
-		return nil, err
-	}
-	page, err := PageOf(rows, q)
-	if err != nil {
-		return nil, err
-	}
-	return in.result(r, page, p)
+	return u
 }
 
 // firstK returns the k first rows in order, sorted: a max-heap of the k
